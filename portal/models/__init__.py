@@ -1,0 +1,36 @@
+"""The core domain model. Import models from here: ``from portal.models import User``."""
+
+from portal.models.audit import AuditEntry, AuditLogIsAppendOnly
+from portal.models.notification import Notification
+from portal.models.onboarding import ApplicationStatus, PartnerApplication
+from portal.models.organization import (
+    ManagerAssignment,
+    Organization,
+    OrganizationStatus,
+    PartnerType,
+)
+from portal.models.program import Membership, Program, Tier
+from portal.models.types import UTCDateTime, utcnow
+from portal.models.user import PARTNER_ROLES, STAFF_ROLES, Invitation, Role, User
+
+__all__ = [
+    "PARTNER_ROLES",
+    "STAFF_ROLES",
+    "ApplicationStatus",
+    "AuditEntry",
+    "AuditLogIsAppendOnly",
+    "Invitation",
+    "ManagerAssignment",
+    "Membership",
+    "Notification",
+    "Organization",
+    "OrganizationStatus",
+    "PartnerApplication",
+    "PartnerType",
+    "Program",
+    "Role",
+    "Tier",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,96 @@
+"""Template globals, filters and the navigation of the base layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, has_request_context, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+from portal.geography import country_name
+from portal.i18n import is_rtl, language_choices
+from portal.permissions import can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: Any
+    permission: str
+    section: str  # "partner" or "vendor"
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+    # Endpoints starting with this prefix mark the item as the current page.
+    match: str = ""
+
+    @property
+    def active(self) -> bool:
+        endpoint = request.endpoint or ""
+        return endpoint == self.endpoint or bool(self.match and endpoint.startswith(self.match))
+
+
+CORE_NAVIGATION = (
+    NavItem("dashboard.home", _l("Home"), "dashboard.view", "partner"),
+    NavItem("organization.profile", _l("Organization"), "organization.view", "partner",
+            "organization.profile"),
+    NavItem("organization.team", _l("Team"), "team.view", "partner", "organization.team"),
+    NavItem("admin.organizations", _l("Organizations"), "organizations.list", "vendor",
+            "admin.organization"),
+    NavItem("admin.users", _l("Users"), "users.list", "vendor", "admin.user"),
+    NavItem("admin.programs", _l("Programs"), "programs.view", "vendor", "admin.program"),
+    NavItem("onboarding.queue", _l("Applications"), "applications.review", "vendor",
+            "onboarding.review"),
+    NavItem("admin.audit", _l("Audit log"), "audit.view", "vendor", "admin.audit"),
+)
+
+
+def navigation() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    section = "partner" if current_user.is_partner else "vendor"
+    items = [i for i in CORE_NAVIGATION if i.section == section or i.endpoint == "dashboard.home"]
+    return [i for i in items if can(current_user, i.permission)]
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments changed (for filters and paging)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key in [k for k, v in changes.items() if v is None]:
+        args.pop(key, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)  # type: ignore[arg-type]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals.update(
+        can=can,
+        country_name=country_name,
+        navigation=navigation,
+        url_with=url_with,
+        language_choices=language_choices,
+    )
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
+
+    @app.context_processor
+    def _page_context() -> dict[str, Any]:
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        from portal.notifications import unread_count
+
+        return {
+            "portal_name": app.config["PORTAL_NAME"],
+            "page_lang": locale.replace("_", "-"),
+            "page_dir": "rtl" if is_rtl(locale) else "ltr",
+            "unread_notifications": (
+                unread_count(current_user)
+                if has_request_context() and current_user.is_authenticated
+                else 0
+            ),
+        }
