@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     _init_domain(app)
     _register_blueprints(app)
     _init_templates(app)
+    _init_cli(app)
     return app
 
 
@@ -69,6 +70,9 @@ def _init_domain(app: Flask) -> None:
     events.connect(audit.record, critical=True)
     events.connect(notifications.on_event)
     app.extensions["portal.events"] = events
+    from portal.onboarding import checklist
+
+    checklist.init_app(app)  # core onboarding steps; plugins append theirs
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -98,6 +102,12 @@ def _init_templates(app: Flask) -> None:
     from portal import templating
 
     templating.init_app(app)
+
+
+def _init_cli(app: Flask) -> None:
+    from portal.cli import register_commands
+
+    register_commands(app)
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     # CSRF: htmx sends the token as the X-CSRFToken header
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "WTF_CSRF_SSL_STRICT": True,
+    # werkzeug's scrypt (N=2**15, r=8, p=1). Tests lower the cost; production must not.
+    "PASSWORD_HASH_METHOD": "scrypt",
     # Tokens sent by email
     "INVITATION_MAX_AGE": 7 * 24 * 3600,
     "PASSWORD_RESET_MAX_AGE": 2 * 3600,

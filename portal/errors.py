@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -27,12 +27,17 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def render_error(code: int, detail: str | None = None):  # type: ignore[no-untyped-def]
+def render_error(code: int, detail: str | None = None) -> Response:
     title, message = MESSAGES.get(code, MESSAGES[500])
     if wants_json() or request.path.startswith("/healthz"):
-        return jsonify(error=str(title), message=detail or str(message)), code
+        return make_response(jsonify(error=str(title), message=detail or str(message)), code)
     template = "errors/partial.html" if request.htmx else "errors/error.html"
-    return render_template(template, code=code, title=title, message=detail or message), code
+    try:
+        body = render_template(template, code=code, title=title, message=detail or message)
+    except Exception:  # noqa: BLE001 - the error page itself must never fail
+        current_app.logger.exception("error page for %s failed to render", code)
+        body = f"<!doctype html><title>{code}</title><h1>{code}</h1>"
+    return make_response(body, code)
 
 
 def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
@@ -43,7 +48,7 @@ def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
         detail = error.description
     response = render_error(code, detail)
     if code == 405 and getattr(error, "valid_methods", None):
-        response[0].headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[union-attr]
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 
@@ -55,8 +60,6 @@ def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     db.session.rollback()
-    from flask import current_app
-
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return render_error(500)
 

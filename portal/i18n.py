@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import available_timezones
 
 from babel import Locale
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 
 from portal.extensions import babel
@@ -25,6 +25,8 @@ def languages() -> list[str]:
 
 def select_locale() -> str:
     available = languages()
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in available:
         return user_locale
@@ -36,6 +38,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
     tz = getattr(current_user, "timezone", None) if current_user else None
     return tz or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 

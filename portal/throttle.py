@@ -64,10 +64,7 @@ def guard(rule: str, key: str | None = None) -> None:
 def _too_many(wait: int):  # type: ignore[no-untyped-def]
     from portal.errors import render_error
 
-    body, code = render_error(429)
-    from flask import make_response
-
-    response = make_response(body, code)
+    response = render_error(429)
     response.headers["Retry-After"] = str(wait)
     return response
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
@@ -67,6 +68,8 @@ def make_app(tmp_path: Any, database_url: str | None, **overrides: Any) -> Flask
         "PREFERRED_URL_SCHEME": "http",
         "MAIL_BACKEND": "outbox",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Still scrypt, at a cost that keeps the suite fast. Production uses the default.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
     if database_url:
         config["DATABASE_URL"] = database_url
@@ -124,6 +127,12 @@ class PortalClient(FlaskClient):
             serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
             headers.setdefault("X-CSRFToken", serializer.dumps(raw))
         kwargs["headers"] = headers
+        # Requests reuse the test's app context (so tests share its db.session);
+        # give each request a fresh ``g`` as a real server would, or the logged-in
+        # user and the locale cached there would leak from one request to the next.
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            ctx.g = self.application.app_ctx_globals_class()
         return super().open(*args, **kwargs)
 
     def login(self, user: User, password: str = factories.PASSWORD) -> Any:

@@ -1,6 +1,16 @@
-from flask import Blueprint, render_template
+"""The home page: a partner's organization at a glance, or the staff's figures."""
 
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from portal.dashboard import figures
+from portal.models import Organization
+from portal.onboarding.checklist import checklist_for
+from portal.organization import queries
 from portal.permissions import permission_required
+from portal.scoping import get_visible_or_404
 
 bp = Blueprint("dashboard", __name__)
 
@@ -8,4 +18,24 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 @permission_required("dashboard.view")
 def home():  # type: ignore[no-untyped-def]
-    return render_template("dashboard/home.html")
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if user.is_partner:
+        return _partner_home(get_visible_or_404(Organization, user.organization_id))
+    return render_template(
+        "dashboard/staff.html",
+        organizations_by_status=figures.organizations_by_status(user),
+        pending_applications=figures.pending_applications(),
+        user_figures=figures.users(user),
+        organizations_per_program=figures.organizations_per_program(user),
+        recent_audit=figures.recent_audit_entries(user),
+    )
+
+
+def _partner_home(organization: Organization):  # type: ignore[no-untyped-def]
+    return render_template(
+        "dashboard/partner.html",
+        organization=organization,
+        memberships=queries.memberships(organization.id),
+        team_size=queries.team_size(organization.id),
+        checklist=checklist_for(organization),
+    )

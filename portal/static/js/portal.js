@@ -17,3 +17,18 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// htmx does not swap 4xx answers. Inside an element marked
+// data-htmx-errors="#region", show the server's reason (a 409 conflict, a 400)
+// in that region instead, so an inline action never fails silently.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr.status;
+  if (status < 400 || status >= 500) { return; }
+  var scope = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-htmx-errors]");
+  var region = scope && document.querySelector(scope.getAttribute("data-htmx-errors"));
+  if (!region) { return; }
+  event.detail.shouldSwap = true;
+  event.detail.isError = false;
+  event.detail.target = region;
+  event.detail.swapOverride = "innerHTML";
+});

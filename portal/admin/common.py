@@ -1,0 +1,70 @@
+"""Helpers shared by the vendor-side lists: sorting, paging and htmx partials."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, make_response, render_template, request
+
+from portal.extensions import db
+from portal.models import Membership, Organization
+from portal.scoping import visible
+
+PER_PAGE = 25
+
+
+def current_membership() -> sa.ColumnElement[bool]:
+    """Memberships in force today (``until`` today still counts, as ``is_current`` says)."""
+    return sa.or_(Membership.until.is_(None), Membership.until >= date.today())
+
+
+def organization_choices() -> list[tuple[int, str]]:
+    """(id, name) of the organizations the current user may see, for filter selects."""
+    rows = db.session.execute(
+        visible(Organization).with_only_columns(Organization.id, Organization.name)
+        .order_by(Organization.name_key)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+def sort_order(
+    orders: dict[str, Sequence[Any]], default: str
+) -> tuple[str, list[Any]]:
+    """The ``sort`` query argument checked against a whitelist.
+
+    ``orders`` maps a key to its ORDER BY columns; ``-key`` sorts descending.
+    An unknown key falls back to ``default`` rather than failing.
+    """
+    raw = request.args.get("sort", default)
+    key = raw.removeprefix("-")
+    if key not in orders:
+        raw, key = default, default.removeprefix("-")
+    columns = orders[key]
+    if raw.startswith("-"):
+        return raw, [column.desc() for column in columns]
+    return raw, [column.asc() for column in columns]
+
+
+def wants_partial(target_id: str) -> bool:
+    """Whether to answer with only the results fragment.
+
+    htmx asks for it from the filter form, sort links and pager, all aimed at
+    ``#target_id``. A history-restore request (a cache miss after Back) needs the
+    whole page, as does any htmx request aimed somewhere else.
+    """
+    htmx = request.htmx
+    if not htmx or htmx.history_restore_request:
+        return False
+    return htmx.target in (None, target_id)
+
+
+def render_list(template: str, partial: str, target_id: str, **context: Any) -> Response:
+    """The full page, or only its results fragment for htmx."""
+    name = partial if wants_partial(target_id) else template
+    response = make_response(render_template(name, results_id=target_id, **context))
+    # The same URL answers a page or a fragment: caches must keep them apart.
+    response.vary.add("HX-Request")
+    return response
