@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     _register_blueprints(app)
     _init_templates(app)
     _init_cli(app)
+    _init_proxy(app)
     return app
 
 
@@ -102,6 +103,16 @@ def _init_templates(app: Flask) -> None:
     from portal import templating
 
     templating.init_app(app)
+
+
+def _init_proxy(app: Flask) -> None:
+    """Behind ``PROXY_COUNT`` reverse proxies, take the client address, scheme and host
+    from their X-Forwarded-* headers (throttling and audit need the real address)."""
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
 def _init_cli(app: Flask) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import smtplib
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -101,19 +102,20 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     url = f"http://{host}:{port}"
     app = demo_app(current_app._get_current_object(), url)  # type: ignore[attr-defined]
     try:
-        result = prepare_demo(app)
-    except DemoRefused as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"Instance folder: {app.instance_path}")
-    click.echo(f"Demo data: {result.created} records created" if result.created
-               else "Demo data: already in place, nothing to add")
-    echo_logins(result, url)
-    if no_serve:
+        try:
+            result = prepare_demo(app)
+        except DemoRefused as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Instance folder: {app.instance_path}")
+        click.echo(f"Demo data: {result.created} records created" if result.created
+                   else "Demo data: already in place, nothing to add")
+        echo_logins(result, url)
+        if not no_serve:
+            click.echo("Serving the demo (development settings, plain http). Press Ctrl+C to stop.")
+            run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
         with app.app_context():
             db.engine.dispose()
-        return
-    click.echo("Serving the demo (development settings, plain http). Press Ctrl+C to stop.")
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 # -- portal check ----------------------------------------------------------------
@@ -194,7 +196,7 @@ def create_user_command(email: str, name: str, role: str, password_stdin: bool) 
         raise click.ClickException(f"An account with the email address {email} already exists.")
 
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
         problem = password_problem(password, email)
         if problem:
             raise click.ClickException(f"Password refused: {problem}")

@@ -264,7 +264,8 @@ class _Seeder:
     @property
     def password_hash(self) -> str:
         if self._password_hash is None:
-            self._password_hash = generate_password_hash(DEMO_PASSWORD, method="scrypt")
+            method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+            self._password_hash = generate_password_hash(DEMO_PASSWORD, method=method)
         return self._password_hash
 
     def created(self, event: str, subject: object, **kwargs: object) -> None:

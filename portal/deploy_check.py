@@ -101,6 +101,32 @@ def check_secret_key(config: Config) -> Iterator[Finding]:
         )
 
 
+MIN_SCRYPT_N = 2**15
+MIN_PBKDF2_ITERATIONS = 600_000
+
+
+def check_password_hashing(config: Config) -> Iterator[Finding]:
+    """Tests lower the hashing cost to run fast; production must not."""
+    method = str(config.get("PASSWORD_HASH_METHOD") or "scrypt")
+    name, *params = method.split(":")
+    weak = False
+    try:
+        if name == "scrypt":
+            weak = bool(params) and int(params[0]) < MIN_SCRYPT_N
+        elif name == "pbkdf2":
+            weak = len(params) > 1 and int(params[1]) < MIN_PBKDF2_ITERATIONS
+        else:
+            weak = True
+    except ValueError:
+        weak = True
+    if weak:
+        yield Finding(
+            "PASSWORD_HASH_METHOD",
+            f"is {method!r}: stolen password hashes would be cheap to crack.",
+            "remove the setting (the default is werkzeug's scrypt, N=32768).",
+        )
+
+
 def check_cookies(config: Config) -> Iterator[Finding]:
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if not _truthy(config.get(name)):
@@ -203,6 +229,7 @@ def check_request_limits(config: Config) -> Iterator[Finding]:
 CHECKS: list[Check] = [
     check_environment,
     check_secret_key,
+    check_password_hashing,
     check_cookies,
     check_csrf,
     check_rate_limit_storage,

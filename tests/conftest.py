@@ -19,6 +19,7 @@ from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
 
 from portal import create_app
 from portal.extensions import db
@@ -58,6 +59,24 @@ def worker_id(request: pytest.FixtureRequest) -> str:
     return getattr(request.config, "workerinput", {}).get("workerid", "main")
 
 
+class _SharedBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app the tests create (one per test)."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Any) -> None:
+        code = self._store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Any) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE_CACHE = _SharedBytecodeCache()
+
+
 def make_app(tmp_path: Any, database_url: str | None, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
@@ -74,7 +93,28 @@ def make_app(tmp_path: Any, database_url: str | None, **overrides: Any) -> Flask
     if database_url:
         config["DATABASE_URL"] = database_url
     config.update(overrides)
-    return create_app(config, instance_path=str(tmp_path / "instance"))
+    application = create_app(config, instance_path=str(tmp_path / "instance"))
+    application.jinja_env.bytecode_cache = _BYTECODE_CACHE
+    return application
+
+
+_sqlite_template: dict[str, bytes] = {}
+
+
+def _sqlite_schema(app: Flask) -> None:
+    """Create the schema once per process, then copy the database file per test."""
+    from pathlib import Path
+
+    target = Path(db.engine.url.database)
+    if "schema" not in _sqlite_template:
+        db.create_all()
+        db.engine.dispose()
+        _sqlite_template["schema"] = target.read_bytes()
+        return
+    db.engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    target.write_bytes(_sqlite_template["schema"])
 
 
 def reset_database(app: Flask) -> None:
@@ -88,7 +128,7 @@ def reset_database(app: Flask) -> None:
             else:
                 _truncate_all()
         else:
-            db.create_all()
+            _sqlite_schema(app)
 
 
 def _truncate_all() -> None:

@@ -44,6 +44,17 @@ def form_data(world: Any, **changes: Any) -> dict[str, str]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+@pytest.fixture
+def programs(app: Any) -> Any:
+    """Just the two open programs: for form tests that need no people (fast)."""
+    from types import SimpleNamespace
+
+    reseller = factories.program("Reseller")
+    referral = factories.program("Referral", tiers=("Registered", "Preferred"))
+    db.session.commit()
+    return SimpleNamespace(reseller=reseller, referral=referral)
+
+
 def make_application(program: Program, **fields: Any) -> PartnerApplication:
     values: dict[str, Any] = {
         "company_name": "Initech Solutions",
@@ -67,6 +78,22 @@ def applications() -> list[PartnerApplication]:
 
 def events(name: str) -> list[AuditEntry]:
     return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.event == name)))
+
+
+def approve(client: Any, application: PartnerApplication, manager: str = "") -> Any:
+    url = f"/admin/applications/{application.id}/approve"
+    return client.post(url, data={"manager_id": manager})
+
+
+def reject(client: Any, application: PartnerApplication, reason: str) -> Any:
+    url = f"/admin/applications/{application.id}/reject"
+    return client.post(url, data={"reason": reason})
+
+
+def organizations_named(name: str) -> int:
+    key = Organization.key_for(name)
+    stmt = sa.select(sa.func.count(Organization.id)).where(Organization.name_key == key)
+    return db.session.scalar(stmt)
 
 
 # -- the public form ------------------------------------------------------------
@@ -127,8 +154,8 @@ def test_inactive_staff_are_not_notified_of_applications(client, world):
     assert notified == [world.vendor_admin.id]
 
 
-def test_optional_fields_may_stay_empty(client, world):
-    response = client.post("/apply", data=form_data(world, contact_phone="", message=""))
+def test_optional_fields_may_stay_empty(client, programs):
+    response = client.post("/apply", data=form_data(programs, contact_phone="", message=""))
     assert response.status_code == 302
     [application] = applications()
     assert application.contact_phone is None and application.message is None
@@ -139,8 +166,8 @@ def test_optional_fields_may_stay_empty(client, world):
     ["company_name", "website", "country", "partner_type", "program_id", "contact_name",
      "contact_email", "consent"],
 )
-def test_missing_required_field_is_refused(client, world, outbox, field):
-    response = client.post("/apply", data=form_data(world, **{field: None}))
+def test_missing_required_field_is_refused(client, programs, outbox, field):
+    response = client.post("/apply", data=form_data(programs, **{field: None}))
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert applications() == []
@@ -154,6 +181,7 @@ def test_missing_required_field_is_refused(client, world, outbox, field):
         ("contact_email", "a@"),
         ("website", "not a site"),
         ("website", "ftp://example.com"),
+        ("website", "a" * 292 + ".com"),  # 300 characters until https:// is added
         ("country", "XX"),
         ("partner_type", "emperor"),
         ("program_id", "99999"),
@@ -166,26 +194,26 @@ def test_missing_required_field_is_refused(client, world, outbox, field):
         ("company_name", "x" * 201),
     ],
 )
-def test_bad_value_is_refused_beside_its_field(client, world, field, value):
-    response = client.post("/apply", data=form_data(world, **{field: value}))
+def test_bad_value_is_refused_beside_its_field(client, programs, field, value):
+    response = client.post("/apply", data=form_data(programs, **{field: value}))
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert applications() == []
 
 
-def test_inactive_program_cannot_be_applied_for(client, world):
-    world.referral.active = False
+def test_inactive_program_cannot_be_applied_for(client, programs):
+    programs.referral.active = False
     db.session.commit()
-    response = client.post("/apply", data=form_data(world, program_id=str(world.referral.id)))
+    response = client.post("/apply", data=form_data(programs, program_id=str(programs.referral.id)))
     assert response.status_code == 400
     assert "Choose a program from the list." in response.get_data(as_text=True)
     assert applications() == []
 
 
-def test_program_closed_to_applications_cannot_be_applied_for(client, world):
-    world.referral.accepts_applications = False
+def test_program_closed_to_applications_cannot_be_applied_for(client, programs):
+    programs.referral.accepts_applications = False
     db.session.commit()
-    response = client.post("/apply", data=form_data(world, program_id=str(world.referral.id)))
+    response = client.post("/apply", data=form_data(programs, program_id=str(programs.referral.id)))
     assert response.status_code == 400
     assert applications() == []
 
@@ -197,28 +225,30 @@ def test_email_with_an_account_is_refused(client, world):
     assert applications() == []
 
 
-def test_second_pending_application_from_same_email_is_refused(client, world):
-    make_application(world.reseller)
-    response = client.post("/apply", data=form_data(world, company_name="Other Company"))
+def test_second_pending_application_from_same_email_is_refused(client, programs):
+    make_application(programs.reseller)
+    response = client.post("/apply", data=form_data(programs, company_name="Other Company"))
     assert response.status_code == 400
     assert "already an application from this email" in response.get_data(as_text=True)
     assert len(applications()) == 1
 
 
-def test_second_pending_application_for_same_company_is_refused_ignoring_case(client, world):
-    make_application(world.reseller)
+def test_second_pending_application_for_same_company_is_refused_ignoring_case(client, programs):
+    make_application(programs.reseller)
     response = client.post(
         "/apply",
-        data=form_data(world, company_name="  INITECH   solutions ", contact_email="bill@initech.example"),
+        data=form_data(
+            programs, company_name="  INITECH   solutions ", contact_email="bill@initech.example"
+        ),
     )
     assert response.status_code == 400
     assert "already an application for" in response.get_data(as_text=True)
     assert len(applications()) == 1
 
 
-def test_rejected_application_does_not_block_a_new_one(client, world):
-    make_application(world.reseller, status=ApplicationStatus.REJECTED)
-    assert client.post("/apply", data=form_data(world)).status_code == 302
+def test_rejected_application_does_not_block_a_new_one(client, programs):
+    make_application(programs.reseller, status=ApplicationStatus.REJECTED)
+    assert client.post("/apply", data=form_data(programs)).status_code == 302
     assert len(applications()) == 2
 
 
@@ -229,8 +259,8 @@ def test_existing_organization_name_is_refused(client, world):
     assert applications() == []
 
 
-def test_honeypot_pretends_success_and_stores_nothing(client, world, outbox):
-    response = client.post("/apply", data=form_data(world, fax="http://spam.example"))
+def test_honeypot_pretends_success_and_stores_nothing(client, programs, outbox):
+    response = client.post("/apply", data=form_data(programs, fax="http://spam.example"))
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/apply/thanks")
     assert applications() == []
@@ -238,18 +268,18 @@ def test_honeypot_pretends_success_and_stores_nothing(client, world, outbox):
     assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
 
 
-def test_application_without_csrf_token_is_refused(client, world):
-    response = client.post("/apply", data=form_data(world), csrf=False)
+def test_application_without_csrf_token_is_refused(client, programs):
+    response = client.post("/apply", data=form_data(programs), csrf=False)
     assert response.status_code == 400
     assert applications() == []
 
 
-def test_applying_is_throttled(client, world, app):
+def test_applying_is_throttled(client, programs, app):
     app.config["RATELIMIT_APPLY"] = "3 per hour"
     for n in range(3):
-        data = form_data(world, company_name=f"Company {n}", contact_email=f"c{n}@example.com")
+        data = form_data(programs, company_name=f"Company {n}", contact_email=f"c{n}@example.com")
         assert client.post("/apply", data=data).status_code == 302
-    response = client.post("/apply", data=form_data(world, contact_email="late@example.com"))
+    response = client.post("/apply", data=form_data(programs, contact_email="late@example.com"))
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert len(applications()) == 3
@@ -262,8 +292,10 @@ def test_applicants_language_is_stored_and_used_for_every_email(client, world, a
     [application] = applications()
     assert application.locale == "de"
     client.login(world.vendor_admin)
-    client.post(f"/admin/applications/{application.id}/approve", data={"manager_id": ""})
-    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.email == "peter@initech.example"))
+    approve(client, application)
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.email == "peter@initech.example")
+    )
     assert invitation.locale == "de"
     mails = outbox()
     assert len(mails) == 3
@@ -275,7 +307,7 @@ def test_rejection_email_uses_applicants_language(client, world, app, outbox):
     app.config["LANGUAGES"] = ["en", "de"]
     application = make_application(world.reseller, locale="de")
     client.login(world.vendor_admin)
-    client.post(f"/admin/applications/{application.id}/reject", data={"reason": "Nein."})
+    reject(client, application, "Nein.")
     [mail] = outbox()
     assert '<html lang="de"' in mail.get_body(preferencelist=("html",)).get_content()
 
@@ -309,8 +341,11 @@ def test_apply_approve_accept_invitation_makes_partner_admin_of_new_org(client, 
     assert application.reviewed_by_id == world.vendor_admin.id
     assert application.reviewed_at is not None
     assert application.organization_id == organization.id
-    for name in ("application.approved", "organization.created", "membership.created", "user.invited"):
+    for name in ("application.approved", "organization.created", "membership.created",
+                 "organization.manager_assigned", "user.invited"):
         assert len(events(name)) == 1, name
+    detail = client.get(f"/admin/applications/{application.id}").get_data(as_text=True)
+    assert f'href="/admin/organizations/{organization.id}"' in detail
     assert events("application.approved")[0].organization_id == organization.id
 
     received, approved, invitation_mail = outbox()
@@ -323,8 +358,8 @@ def test_apply_approve_accept_invitation_makes_partner_admin_of_new_org(client, 
     assert client.get(link).status_code == 200
     response = client.post(
         link,
-        data={"name": "Peter Gibbons", "password": "a long new secret", "confirm": "a long new secret",
-              "locale": "en"},
+        data={"name": "Peter Gibbons", "password": "a long new secret",
+              "confirm": "a long new secret", "locale": "en"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     user = db.session.scalar(sa.select(User).where(User.email == "peter@initech.example"))
@@ -344,23 +379,25 @@ def test_channel_manager_is_the_default_manager_when_approving(client, world):
     )
     assert response.status_code == 302
     assert db.session.scalar(
-        sa.select(ManagerAssignment.user_id).where(ManagerAssignment.organization_id == application.organization_id)
+        sa.select(ManagerAssignment.user_id).where(
+            ManagerAssignment.organization_id == application.organization_id
+        )
     ) == world.manager.id
 
 
 def test_approving_without_a_manager_assigns_nobody(client, world):
     application = make_application(world.reseller)
     client.login(world.vendor_admin)
-    assert client.post(f"/admin/applications/{application.id}/approve", data={"manager_id": ""}).status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ManagerAssignment)) == 1  # org_a's
+    assert approve(client, application).status_code == 302
+    assignments = db.session.scalar(sa.select(sa.func.count()).select_from(ManagerAssignment))
+    assert assignments == 1  # org_a's, from the world
 
 
 def test_approving_with_unknown_manager_is_refused(client, world):
     application = make_application(world.reseller)
     client.login(world.vendor_admin)
     for bad in ("99999", str(world.vendor_admin.id), "x"):
-        response = client.post(f"/admin/applications/{application.id}/approve", data={"manager_id": bad})
-        assert response.status_code == 400
+        assert approve(client, application, bad).status_code == 400
     db.session.refresh(application)
     assert application.status is ApplicationStatus.PENDING
 
@@ -371,10 +408,8 @@ def test_approving_twice_conflicts(client, world):
     url = f"/admin/applications/{application.id}/approve"
     assert client.post(url, data={"manager_id": ""}).status_code == 302
     assert client.post(url, data={"manager_id": ""}).status_code == 409
-    assert client.post(f"/admin/applications/{application.id}/reject", data={"reason": "x"}).status_code == 409
-    assert db.session.scalar(
-        sa.select(sa.func.count(Organization.id)).where(Organization.name_key == "initech solutions")
-    ) == 1
+    assert reject(client, application, "x").status_code == 409
+    assert organizations_named("Initech Solutions") == 1
 
 
 def test_approving_when_name_was_taken_meanwhile_conflicts_and_saves_nothing(client, world, outbox):
@@ -382,7 +417,7 @@ def test_approving_when_name_was_taken_meanwhile_conflicts_and_saves_nothing(cli
     factories.organization("INITECH Solutions")
     db.session.commit()
     client.login(world.vendor_admin)
-    response = client.post(f"/admin/applications/{application.id}/approve", data={"manager_id": ""})
+    response = approve(client, application)
     assert response.status_code == 409
     assert "already exists" in response.get_data(as_text=True)
     db.session.refresh(application)
@@ -392,17 +427,36 @@ def test_approving_when_name_was_taken_meanwhile_conflicts_and_saves_nothing(cli
     assert outbox() == []
 
 
+def test_name_taken_by_a_concurrent_request_conflicts_and_saves_nothing(
+    client, world, outbox, monkeypatch
+):
+    """The checks passed, then another request took the name: the unique key answers."""
+    from portal.onboarding import applications as service
+
+    application = make_application(world.reseller)
+    factories.organization("Initech Solutions")
+    db.session.commit()
+    monkeypatch.setattr(service, "check_approvable", lambda application: None)
+    client.login(world.vendor_admin)
+    response = approve(client, application)
+    assert response.status_code == 409
+    assert "created meanwhile" in response.get_data(as_text=True)
+    db.session.refresh(application)
+    assert application.status is ApplicationStatus.PENDING
+    assert organizations_named("Initech Solutions") == 1
+    assert events("organization.created") == [] and outbox() == []
+
+
 def test_approving_into_program_without_tiers_conflicts(client, world):
     program = factories.program("Tierless", tiers=())
     application = make_application(program)
     client.login(world.vendor_admin)
-    assert "add a tier first" in client.get(f"/admin/applications/{application.id}").get_data(as_text=True)
-    response = client.post(f"/admin/applications/{application.id}/approve", data={"manager_id": ""})
+    page = client.get(f"/admin/applications/{application.id}").get_data(as_text=True)
+    assert "add a tier first" in page
+    response = approve(client, application)
     assert response.status_code == 409
     assert "add a tier first" in response.get_data(as_text=True)
-    assert db.session.scalar(
-        sa.select(sa.func.count(Organization.id)).where(Organization.name_key == "initech solutions")
-    ) == 0
+    assert organizations_named("Initech Solutions") == 0
 
 
 def test_approving_when_contact_got_an_account_meanwhile_conflicts(client, world):
@@ -410,7 +464,7 @@ def test_approving_when_contact_got_an_account_meanwhile_conflicts(client, world
     factories.user(Role.PARTNER_USER, world.org_b, email="peter@initech.example")
     db.session.commit()
     client.login(world.vendor_admin)
-    response = client.post(f"/admin/applications/{application.id}/approve", data={"manager_id": ""})
+    response = approve(client, application)
     assert response.status_code == 409
     assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 2  # the world's two
 
@@ -422,7 +476,7 @@ def test_partner_cannot_review_applications(client, world, role):
     assert client.get("/admin/applications").status_code == 403
     assert client.get(f"/admin/applications/{application.id}").status_code == 403
     assert client.post(f"/admin/applications/{application.id}/approve", data={}).status_code == 403
-    assert client.post(f"/admin/applications/{application.id}/reject", data={"reason": "no"}).status_code == 403
+    assert reject(client, application, "no").status_code == 403
     db.session.refresh(application)
     assert application.status is ApplicationStatus.PENDING
 
@@ -471,7 +525,7 @@ def test_rejecting_tells_the_applicant_why(client, world, outbox):
 def test_rejecting_needs_a_short_reason(client, world, outbox, reason):
     application = make_application(world.reseller)
     client.login(world.vendor_admin)
-    response = client.post(f"/admin/applications/{application.id}/reject", data={"reason": reason})
+    response = reject(client, application, reason)
     assert response.status_code == 400
     assert 'id="reason-error"' in response.get_data(as_text=True)
     db.session.refresh(application)
@@ -487,7 +541,8 @@ def test_queue_lists_pending_applications_oldest_first(client, world):
     from portal.models import utcnow
 
     now = utcnow()
-    make_application(world.reseller, company_name="Newer Ltd", contact_email="n@x.example", created_at=now)
+    make_application(world.reseller, company_name="Newer Ltd", contact_email="n@x.example",
+                     created_at=now)
     make_application(world.reseller, company_name="Older Ltd", contact_email="o@x.example",
                      created_at=now - timedelta(days=2))
     make_application(world.reseller, company_name="Decided Ltd", contact_email="d@x.example",
@@ -509,7 +564,9 @@ def test_queue_filters_by_program_and_searches_company_and_contact(client, world
     make_application(world.referral, company_name="Beta Corp", contact_email="someone@beta.example",
                      contact_name="Zelda Zimmer")
     client.login(world.vendor_admin)
-    by_program = client.get(f"/admin/applications?program={world.referral.id}").get_data(as_text=True)
+    by_program = client.get(f"/admin/applications?program={world.referral.id}").get_data(
+        as_text=True
+    )
     assert "Beta Corp" in by_program and "Alpha Corp" not in by_program
     for q in ("alpha", "ALPHA@x", "Alpha Corp"):
         found = client.get("/admin/applications", query_string={"q": q}).get_data(as_text=True)
@@ -531,7 +588,8 @@ def test_queue_ignores_unknown_filter_values(client, world):
 def test_queue_is_paginated_in_the_database(client, world, app):
     app.config["PAGE_SIZE"] = 2
     for n in range(5):
-        make_application(world.reseller, company_name=f"Company {n}", contact_email=f"c{n}@x.example")
+        make_application(world.reseller, company_name=f"Company {n}",
+                         contact_email=f"c{n}@x.example")
     client.login(world.vendor_admin)
     first = client.get("/admin/applications").get_data(as_text=True)
     assert "Page 1 of 3" in first

@@ -26,7 +26,7 @@ from portal.admin.forms import AuditFilterForm
 from portal.extensions import db
 from portal.models import AuditEntry, Invitation, Membership, Organization, Program, Tier, User
 from portal.permissions import permission_required
-from portal.scoping import scoped, visible
+from portal.scoping import scoped
 
 RESULTS_ID = "audit-results"
 PER_PAGE = 50

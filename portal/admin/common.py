@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, make_response, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Membership, Organization
@@ -68,3 +71,29 @@ def render_list(template: str, partial: str, target_id: str, **context: Any) -> 
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")
     return response
+
+
+@dataclass
+class Saved:
+    ok: bool = False
+
+
+@contextmanager
+def saved_or_field_error(field: Any, message: str) -> Iterator[Saved]:
+    """Run the block's changes and commit them, reporting success on ``saved.ok``.
+
+    The forms check names are free first; this catches the rare concurrent request
+    that took the name in between (a unique constraint on flush or commit), rolls
+    back and shows ``message`` beside ``field`` instead of a 500.
+    """
+    from portal.extensions import db
+
+    saved = Saved()
+    try:
+        yield saved
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        field.errors.append(message)
+    else:
+        saved.ok = True

@@ -13,13 +13,19 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal.admin import bp
-from portal.admin.common import PER_PAGE, current_membership, render_list, sort_order
+from portal.admin.common import (
+    PER_PAGE,
+    current_membership,
+    render_list,
+    saved_or_field_error,
+    sort_order,
+)
 from portal.admin.forms import (
     ManagerAssignForm,
     MembershipForm,
@@ -53,6 +59,8 @@ from portal.scoping import get_visible_or_404, scoped, visible
 RESULTS_ID = "organizations-results"
 USERS_SHOWN = 50
 AUDIT_SHOWN = 10
+NAME_TAKEN = _l("An organization with this name already exists.")
+
 
 SORTS = {
     "name": (Organization.name_key, Organization.id),
@@ -107,23 +115,18 @@ def organizations() -> Response:
 def organization_new() -> Any:
     form = NewOrganizationForm()
     if form.validate_on_submit():
-        organization = Organization(status=OrganizationStatus.ACTIVE)
-        form.apply_to(organization)
-        db.session.add(organization)
-        emit("organization.created", organization, before=None)
-        tier = form.chosen_tier()
-        if tier is not None:
-            membership = Membership(organization=organization, program_id=tier.program_id,
-                                    tier=tier, since=date.today())
-            db.session.add(membership)
-            emit("membership.created", membership, before=None)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Someone created the same name between our check and the insert.
-            db.session.rollback()
-            form.name.errors.append(_("An organization with this name already exists."))
-        else:
+        with saved_or_field_error(form.name, str(NAME_TAKEN)) as saved:
+            organization = Organization(status=OrganizationStatus.ACTIVE)
+            form.apply_to(organization)
+            db.session.add(organization)
+            emit("organization.created", organization, before=None)
+            tier = form.chosen_tier()
+            if tier is not None:
+                membership = Membership(organization=organization, program_id=tier.program_id,
+                                        tier=tier, since=date.today())
+                db.session.add(membership)
+                emit("membership.created", membership, before=None)
+        if saved.ok:
             flash(_("Organization %(name)s created.", name=organization.name), "success")
             return redirect(url_for("admin.organization", organization_id=organization.id))
     status = 400 if form.is_submitted() else 200
@@ -225,19 +228,14 @@ def organization_edit(organization_id: int) -> Any:
     require("organization.administer", organization)
     form = OrganizationForm(organization=organization)
     if form.validate_on_submit():
-        before = organization.audit_state()
-        form.apply_to(organization)
-        if organization.audit_state() != before:
-            emit("organization.updated", organization, before=before)
-            try:
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                form.name.errors.append(_("An organization with this name already exists."))
-                return render_template("admin/organizations/edit.html", form=form,
-                                       organization=organization), 400
-        flash(_("Profile saved."), "success")
-        return _back(organization)
+        with saved_or_field_error(form.name, str(NAME_TAKEN)) as saved:
+            before = organization.audit_state()
+            form.apply_to(organization)
+            if organization.audit_state() != before:
+                emit("organization.updated", organization, before=before)
+        if saved.ok:
+            flash(_("Profile saved."), "success")
+            return _back(organization)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/organizations/edit.html", form=form,
                            organization=organization), status

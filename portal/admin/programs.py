@@ -15,13 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal.admin import bp
-from portal.admin.common import PER_PAGE, current_membership
+from portal.admin.common import PER_PAGE, current_membership, saved_or_field_error
 from portal.admin.forms import NewProgramForm, ProgramForm, TierEditForm, TierForm
 from portal.errors import conflict
 from portal.events import emit
@@ -30,6 +31,8 @@ from portal.models import Membership, Program, Tier
 from portal.permissions import can, permission_required
 
 SLUG_MAX = 64
+# Shown when a concurrent request took the name between the form's check and the save.
+NAME_TAKEN = _l("This name was taken a moment ago. Choose another.")
 
 
 def slugify(name: str) -> str:
@@ -79,13 +82,14 @@ def programs() -> Any:
 def program_new() -> Any:
     form = NewProgramForm()
     if form.validate_on_submit():
-        program = Program(slug=unique_slug(form.name.data))
-        _apply(form, program)
-        program.tiers = [Tier(name=form.entry_tier.data, rank=1, requirements={})]
-        db.session.add(program)
-        emit("program.created", program, before=None)
-        emit("tier.created", program.tiers[0], before=None)
-        if _commit_or_name_taken(form):
+        with saved_or_field_error(form.name, str(NAME_TAKEN)) as saved:
+            program = Program(slug=unique_slug(form.name.data))
+            _apply(form, program)
+            program.tiers = [Tier(name=form.entry_tier.data, rank=1, requirements={})]
+            db.session.add(program)
+            emit("program.created", program, before=None)
+            emit("tier.created", program.tiers[0], before=None)
+        if saved.ok:
             flash(_("Program %(name)s created.", name=program.name), "success")
             return redirect(url_for("admin.program", program_id=program.id))
     status = 400 if form.is_submitted() else 200
@@ -97,17 +101,6 @@ def _apply(form: ProgramForm, program: Program) -> None:
     program.description = form.description.data or None
     program.accepts_applications = bool(form.accepts_applications.data)
     program.active = bool(form.active.data)
-
-
-def _commit_or_name_taken(form: Any) -> bool:
-    """Commit; a unique constraint hit by a concurrent request becomes a form error."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        form.name.errors.append(_("This name was taken a moment ago. Choose another."))
-        return False
-    return True
 
 
 def _program(program_id: int) -> Program:
@@ -145,15 +138,14 @@ def program_edit(program_id: int) -> Any:
     program = _program(program_id)
     form = ProgramForm(program=program)
     if form.validate_on_submit():
-        before = program.audit_state()
-        _apply(form, program)
-        if program.audit_state() != before:
-            emit("program.updated", program, before=before)
-            if not _commit_or_name_taken(form):
-                return render_template("admin/programs/form.html", form=form,
-                                       program=program), 400
-        flash(_("Program saved."), "success")
-        return redirect(url_for("admin.program", program_id=program.id))
+        with saved_or_field_error(form.name, str(NAME_TAKEN)) as saved:
+            before = program.audit_state()
+            _apply(form, program)
+            if program.audit_state() != before:
+                emit("program.updated", program, before=before)
+        if saved.ok:
+            flash(_("Program saved."), "success")
+            return redirect(url_for("admin.program", program_id=program.id))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/programs/form.html", form=form, program=program), status
 
@@ -168,12 +160,13 @@ def program_tier_add(program_id: int) -> Any:
     form = TierForm(program=program)
     if not form.validate_on_submit():
         return _render_program(program, 400, tier_form=form)
-    top = db.session.scalar(sa.select(sa.func.max(Tier.rank)).where(Tier.program_id == program.id))
-    tier = Tier(program=program, name=form.name.data, description=form.description.data or None,
-                rank=(top or 0) + 1, requirements={})
-    db.session.add(tier)
-    emit("tier.created", tier, before=None)
-    if not _commit_or_name_taken(form):
+    with saved_or_field_error(form.name, str(NAME_TAKEN)) as saved:
+        top = db.session.scalar(sa.select(sa.func.max(Tier.rank)).where(Tier.program_id == program.id))
+        tier = Tier(program=program, name=form.name.data, description=form.description.data or None,
+                    rank=(top or 0) + 1, requirements={})
+        db.session.add(tier)
+        emit("tier.created", tier, before=None)
+    if not saved.ok:
         return _render_program(program, 400, tier_form=form)
     flash(_("Tier %(name)s added.", name=tier.name), "success")
     return redirect(url_for("admin.program", program_id=program.id, _anchor="tiers"))
@@ -186,17 +179,16 @@ def program_tier_edit(program_id: int, tier_id: int) -> Any:
     tier = _tier(program, tier_id)
     form = TierEditForm(program=program, tier=tier)
     if form.validate_on_submit():
-        before = tier.audit_state()
-        tier.name = form.name.data
-        tier.description = form.description.data or None
-        tier.requirements = form.parsed_requirements
-        if tier.audit_state() != before:
-            emit("tier.updated", tier, before=before)
-            if not _commit_or_name_taken(form):
-                return render_template("admin/programs/tier_edit.html", form=form,
-                                       program=program, tier=tier), 400
-        flash(_("Tier %(name)s saved.", name=tier.name), "success")
-        return redirect(url_for("admin.program", program_id=program.id, _anchor="tiers"))
+        with saved_or_field_error(form.name, str(NAME_TAKEN)) as saved:
+            before = tier.audit_state()
+            tier.name = form.name.data
+            tier.description = form.description.data or None
+            tier.requirements = form.parsed_requirements
+            if tier.audit_state() != before:
+                emit("tier.updated", tier, before=before)
+        if saved.ok:
+            flash(_("Tier %(name)s saved.", name=tier.name), "success")
+            return redirect(url_for("admin.program", program_id=program.id, _anchor="tiers"))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/programs/tier_edit.html", form=form, program=program,
                            tier=tier), status

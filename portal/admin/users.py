@@ -24,7 +24,7 @@ from portal.errors import bad_request, conflict
 from portal.events import emit
 from portal.extensions import db
 from portal.invitations import InvitationError, invite
-from portal.models import AuditEntry, Invitation, Organization, Role, User, utcnow
+from portal.models import AuditEntry, Invitation, Role, User, utcnow
 from portal.permissions import can, permission_required, require
 from portal.scoping import get_visible_or_404, scoped, visible
 

@@ -41,21 +41,22 @@ def refusals(company_name: str, contact_email: str) -> dict[str, str]:
     """Why an application may not be submitted, by form field (empty: it may)."""
     errors: dict[str, str] = {}
     name = normalize_company_name(company_name)
-    if db.session.scalar(sa.select(User.id).where(User.email == contact_email)) is not None:
+    if _exists(sa.select(User.id).where(User.email == contact_email)):
         errors["contact_email"] = _(
-            "An account with this email address already exists. Log in instead, or use another address."
+            "An account with this email address already exists. "
+            "Log in instead, or use another address."
         )
     elif _pending(PartnerApplication.contact_email == contact_email):
         errors["contact_email"] = _(
             "There is already an application from this email address waiting for review."
         )
-    if db.session.scalar(
-        sa.select(Organization.id).where(Organization.name_key == Organization.key_for(name))
-    ) is not None:
+    name_key = Organization.key_for(name)
+    if _exists(sa.select(Organization.id).where(Organization.name_key == name_key)):
         errors["company_name"] = _(
             "%(name)s is already a partner. Ask your colleagues to invite you.", name=name
         )
-    # lower() on both sides: SQLite folds ASCII only, which covers the usual case typos.
+    # Applications keep no name key; SQLite's lower() folds ASCII letters only, which
+    # covers the usual case differences (a stored "MÜLLER" would not match "Müller").
     elif _pending(sa.func.lower(PartnerApplication.company_name) == name.lower()):
         errors["company_name"] = _(
             "There is already an application for %(name)s waiting for review.", name=name
@@ -63,11 +64,16 @@ def refusals(company_name: str, contact_email: str) -> dict[str, str]:
     return errors
 
 
-def _pending(condition: Any) -> bool:
-    stmt = sa.select(PartnerApplication.id).where(
-        PartnerApplication.status == ApplicationStatus.PENDING, condition
-    )
+def _exists(stmt: sa.Select[Any]) -> bool:
     return db.session.scalar(stmt.limit(1)) is not None
+
+
+def _pending(condition: Any) -> bool:
+    return _exists(
+        sa.select(PartnerApplication.id).where(
+            PartnerApplication.status == ApplicationStatus.PENDING, condition
+        )
+    )
 
 
 def submit(
@@ -111,7 +117,8 @@ def submit(
 def _ensure_pending(application: PartnerApplication) -> None:
     if application.status is not ApplicationStatus.PENDING:
         raise ReviewConflict(
-            _("This application has already been decided (%(status)s).", status=application.status.label)
+            _("This application has already been decided (%(status)s).",
+              status=application.status.label)
         )
 
 
@@ -129,12 +136,13 @@ def check_approvable(application: PartnerApplication) -> None:
             _("The program %(program)s has no tiers: add a tier first.", program=program.name)
         )
     key = Organization.key_for(application.company_name)
-    if db.session.scalar(sa.select(Organization.id).where(Organization.name_key == key)) is not None:
+    if _exists(sa.select(Organization.id).where(Organization.name_key == key)):
         raise ReviewConflict(
-            _("An organization named %(name)s already exists. Reject this application or rename that organization first.",
+            _("An organization named %(name)s already exists. "
+              "Reject this application or rename that organization first.",
               name=application.company_name)
         )
-    if db.session.scalar(sa.select(User.id).where(User.email == application.contact_email)) is not None:
+    if _exists(sa.select(User.id).where(User.email == application.contact_email)):
         raise ReviewConflict(
             _("An account for %(email)s already exists, so the contact cannot be invited.",
               email=application.contact_email)
@@ -168,7 +176,9 @@ def approve(
     db.session.flush()  # the unique name is enforced here, before anything else is written
     emit("organization.created", organization, before=None, actor=reviewer)
 
-    membership = Membership(organization=organization, program=program, tier=tier, since=date.today())
+    membership = Membership(
+        organization=organization, program=program, tier=tier, since=date.today()
+    )
     db.session.add(membership)
     emit("membership.created", membership, before=None, actor=reviewer)
 
@@ -177,8 +187,8 @@ def approve(
         emit(
             "organization.manager_assigned",
             organization,
-            before={"manager_id": None},
-            after={"manager_id": manager.id, "manager": manager.email},
+            before={"managers": []},
+            after={"managers": [manager.email]},  # the shape the admin screens record
             actor=reviewer,
         )
 

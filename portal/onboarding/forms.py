@@ -61,7 +61,8 @@ class ApplicationForm(PortalForm):
     )
     website = StringField(
         _l("Website"),
-        validators=[DataRequired(), Length(max=300), WebsiteURL()],
+        # Checked again after WebsiteURL, which may prepend "https://".
+        validators=[DataRequired(), Length(max=300), WebsiteURL(), Length(max=300)],
         render_kw={"autocomplete": "url", "inputmode": "url"},
         description=_l("For example example.com"),
     )
@@ -77,7 +78,9 @@ class ApplicationForm(PortalForm):
         invalid_message=_l("Choose a program from the list."),
     )
     contact_name = StringField(
-        _l("Your name"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "name"}
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "name"},
     )
     contact_email = email_field(_l("Your email"))
     contact_phone = StringField(
@@ -98,12 +101,16 @@ class ApplicationForm(PortalForm):
             Optional(),
             Length(max=MAX_MESSAGE_LENGTH, message=_l("Use at most %(max)d characters.")),
         ],
-        description=_l("Tell us about your company, your customers and what you would like to do with us."),
+        description=_l(
+            "Tell us about your company, your customers and what you would like to do with us."
+        ),
         render_kw={"maxlength": MAX_MESSAGE_LENGTH, "rows": 6},
     )
     consent = BooleanField(
         _l("I agree that these details are stored and used to review my application."),
-        validators=[DataRequired(message=_l("Please agree so that we can review your application."))],
+        validators=[
+            DataRequired(message=_l("Please agree so that we can review your application."))
+        ],
     )
     # The honeypot: hidden by CSS, so people leave it empty and form-filling bots do not.
     fax = StringField(
