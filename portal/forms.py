@@ -54,7 +54,13 @@ class StrongPassword:
 
 
 class WebsiteURL:
-    """Accepts ``example.com`` or ``https://example.com/...``; stores an https URL."""
+    """Accepts ``example.com`` or ``https://example.com/...``; stores an https URL.
+
+    The length is checked after ``https://`` is added, so the stored value fits.
+    """
+
+    def __init__(self, max_length: int = 300) -> None:
+        self.max_length = max_length
 
     def __call__(self, form: Any, field: Any) -> None:
         value = (field.data or "").strip()
@@ -67,6 +73,8 @@ class WebsiteURL:
         host = parts.hostname or ""
         if parts.scheme not in ("http", "https") or "." not in host or " " in value:
             raise ValidationError(_l("Enter a website address, like example.com."))
+        if len(value) > self.max_length:
+            raise ValidationError(_l("Use at most %(count)d characters.", count=self.max_length))
         field.data = value
 
 

@@ -24,6 +24,20 @@ _seq = itertools.count(1)
 TIER_NAMES = ("Registered", "Silver", "Gold", "Platinum")
 
 
+_HASHES: dict[tuple[str, str], str] = {}
+
+
+def _hash(password: str) -> str:
+    """Hash each test password once per method: the suite creates thousands of users."""
+    from flask import current_app
+    from werkzeug.security import generate_password_hash
+
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if (method, password) not in _HASHES:
+        _HASHES[(method, password)] = generate_password_hash(password, method=method)
+    return _HASHES[(method, password)]
+
+
 def program(name: str | None = None, tiers: tuple[str, ...] = TIER_NAMES) -> Program:
     n = next(_seq)
     name = name or f"Program {n}"
@@ -74,7 +88,7 @@ def user(
         organization=organization,
         active=active,
     )
-    person.set_password(password)
+    person.password_hash = _hash(password)
     db.session.add(person)
     db.session.flush()
     return person

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from portal.auth.tokens import invitation_token
 from portal.extensions import db
+from portal.invitations import invite
 from portal.models import AuditEntry, Notification, Organization, OrganizationStatus, PartnerType, Role
 from tests import factories
 from tests.conftest import link_in
@@ -180,14 +182,10 @@ def test_inviter_is_notified_when_the_invitation_is_accepted(client, world, outb
 
 
 def test_no_notification_when_the_inviter_is_gone(client, world):
-    from portal.invitations import invite
-
     inviter = factories.user(Role.PARTNER_ADMIN, world.org_a)
     invitation = invite("dan@acme.example", Role.PARTNER_USER, world.org_a, invited_by=inviter)
     inviter.active = False
     db.session.commit()
-    from portal.auth.tokens import invitation_token
-
     with client.application.test_request_context():
         token = invitation_token(invitation)
     response = client.post(f"/invitation/{token}", data={

@@ -79,10 +79,15 @@ def test_oversized_request_gets_413(client):
 
 
 def test_oversized_multipart_field_gets_413(client):
+    boundary = "portalboundary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@b.example\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n"
+        + "p" * (600 * 1024)
+        + f"\r\n--{boundary}--\r\n"
+    ).encode()
     response = client.post(
-        "/login",
-        data={"email": "a@b.example", "password": "p" * (600 * 1024)},
-        content_type="multipart/form-data",
+        "/login", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )
     assert response.status_code == 413
 
@@ -115,7 +120,9 @@ def test_500_page_leaks_nothing(tmp_path):
 
     with app.app_context():
         db.create_all()
-    response = app.test_client().get("/boom")
+        response = app.test_client().get("/boom")
+        db.session.remove()
+        db.engine.dispose()
     assert response.status_code == 500
     body = response.get_data(as_text=True)
     assert "Something went wrong" in body

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.invitations import invite
-from portal.models import AuditEntry, Invitation, Role, User, utcnow
+from portal.models import AuditEntry, Invitation, Role, utcnow
 from tests import factories
 from tests.conftest import link_in
 

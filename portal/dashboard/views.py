@@ -28,6 +28,7 @@ def home():  # type: ignore[no-untyped-def]
         user_figures=figures.users(user),
         organizations_per_program=figures.organizations_per_program(user),
         recent_audit=figures.recent_audit_entries(user),
+        recent_days=figures.RECENTLY_ACTIVE_DAYS,
     )
 
 
