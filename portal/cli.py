@@ -57,7 +57,9 @@ def demo_app(app: Flask, base_url: str) -> Flask:
     from portal import create_app
 
     config: dict[str, Any] = copy.deepcopy(dict(app.config))
-    config.update(PORTAL_ENV="development", SESSION_COOKIE_SECURE=False, BASE_URL=base_url)
+    # Served on this machine's address: no public host name to insist on.
+    config.update(PORTAL_ENV="development", SESSION_COOKIE_SECURE=False, BASE_URL=base_url,
+                  SERVER_NAME=None, PREFERRED_URL_SCHEME="http")
     for derived in ("REMEMBER_COOKIE_SECURE", "WTF_CSRF_SSL_STRICT"):
         config.pop(derived, None)
     return create_app(config, instance_path=app.instance_path)

@@ -70,7 +70,7 @@ def check_environment(config: Config) -> Iterator[Finding]:
     if config.get("PORTAL_ENV") == "development":
         yield Finding(
             "PORTAL_ENV",
-            "is 'development': cookies are not Secure and errors say more than they should.",
+            "is 'development': login cookies lose the Secure flag (meant for http on your own machine).",
             "remove PORTAL_ENV (the default is production) or set it to 'production'.",
         )
     if _truthy(config.get("DEBUG")):

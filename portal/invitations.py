@@ -52,6 +52,9 @@ def invite(
         raise InvitationError(_("An account with this email address already exists."))
     previous = pending_invitation(email)
     if previous is not None:
+        if previous.organization_id != (organization.id if organization else None):
+            # Never let one organization cancel another's invitation.
+            raise InvitationError(_("This person already has a pending invitation elsewhere."))
         previous.revoked_at = utcnow()
     invitation = Invitation(
         email=email,

@@ -317,3 +317,14 @@ def test_login_and_invitation_acceptance_are_audited(client, world):
     client.login(world.user_a)
     events = [e.event for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
     assert "user.logged_in" in events
+
+
+def test_inviting_an_address_invited_by_another_organization_is_refused(world):
+    from portal.invitations import InvitationError
+
+    invitation = invite("shared@example.com", Role.PARTNER_USER, world.org_b, invited_by=world.admin_b)
+    db.session.commit()
+    with pytest.raises(InvitationError):
+        invite("shared@example.com", Role.PARTNER_USER, world.org_a, invited_by=world.admin_a)
+    db.session.rollback()
+    assert db.session.get(Invitation, invitation.id).is_pending

@@ -184,6 +184,7 @@ def test_demo_serves_over_plain_http_even_from_a_production_config(
     assert served_app.config["SESSION_COOKIE_SECURE"] is False
     assert served_app.config["REMEMBER_COOKIE_SECURE"] is False
     assert served_app.config["BASE_URL"] == "http://127.0.0.1:5099"
+    assert served_app.config["SERVER_NAME"] is None
     assert served_app.config["SECRET_KEY"] == app.config["SECRET_KEY"]
     assert served_app.instance_path == app.instance_path
     for application in (app, served_app):
@@ -377,6 +378,8 @@ def test_portal_group_offers_flask_and_portal_commands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
+    # FlaskGroup sets FLASK_RUN_FROM_CLI (app.run() becomes a no-op): undo it afterwards.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")
     result = CliRunner().invoke(cli.cli, ["--help"], prog_name="portal")
     assert result.exit_code == 0, result.output
     listed = {line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.strip()}

@@ -39,7 +39,7 @@ def scratch_postgresql_url(suffix: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def empty_database_url(request: pytest.FixtureRequest, worker_id: str) -> str | None:
     """None (SQLite in the instance folder) or a scratch PostgreSQL database."""
     if request.param == "sqlite":
