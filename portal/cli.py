@@ -51,12 +51,20 @@ def main() -> None:
 
 # -- portal demo -----------------------------------------------------------------
 
+def _copied(value: Any) -> Any:
+    """A deep copy where possible: create_app may adjust nested settings in place."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - an object that cannot be copied is shared instead
+        return value
+
+
 def demo_app(app: Flask, base_url: str) -> Flask:
     """A development twin of ``app`` (same instance, database and secret) for serving
     the demo over plain http: cookies without Secure, links to ``base_url``."""
     from portal import create_app
 
-    config: dict[str, Any] = copy.deepcopy(dict(app.config))
+    config: dict[str, Any] = {key: _copied(value) for key, value in app.config.items()}
     # Served on this machine's address: no public host name to insist on.
     config.update(PORTAL_ENV="development", SESSION_COOKIE_SECURE=False, BASE_URL=base_url,
                   SERVER_NAME=None, PREFERRED_URL_SCHEME="http")
