@@ -63,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_MAX_AGE": 2 * 3600,
     # Throttling (portal.throttle). Use redis://... when several workers serve.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # memory:// counts per process; say true only when one process serves.
+    "RATELIMIT_SINGLE_PROCESS": False,
+    # How many reverse proxies set X-Forwarded-* in front of the portal (0: none).
+    "PROXY_COUNT": 0,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;20 per hour",
     "RATELIMIT_RESET": "5 per minute;20 per hour",

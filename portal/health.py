@@ -26,15 +26,21 @@ def search_state() -> dict[str, object]:
     if not path.exists() or not any(path.glob("*.toc")):
         # Not built yet: search is the resource-search issue; nothing is broken.
         return {"ok": True, "state": "not_built"}
-    try:
-        from whoosh import index
+    from whoosh.filedb.filestore import FileStorage
 
-        ix = index.open_dir(str(path))
-        with ix.searcher() as searcher:
-            count = searcher.doc_count()
+    storage = FileStorage(str(path))
+    try:
+        ix = storage.open_index()
+        try:
+            with ix.searcher() as searcher:
+                count = searcher.doc_count()
+        finally:
+            ix.close()
         return {"ok": True, "state": "ready", "documents": count}
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001 - report, never raise
         return {"ok": False, "state": "corrupt", "error": type(error).__name__}
+    finally:
+        storage.close()
 
 
 @bp.get("/healthz")

@@ -24,13 +24,57 @@ def current_membership() -> sa.ColumnElement[bool]:
     return sa.or_(Membership.until.is_(None), Membership.until >= date.today())
 
 
-def organization_choices() -> list[tuple[int, str]]:
-    """(id, name) of the organizations the current user may see, for filter selects."""
-    rows = db.session.execute(
-        visible(Organization).with_only_columns(Organization.id, Organization.name)
-        .order_by(Organization.name_key)
+#: Up to this many organizations in reach, list filters offer them in a select;
+#: beyond it, a name search (a select of thousands is slow to render and to use).
+ORGANIZATION_SELECT_MAX = 100
+
+
+@dataclass(frozen=True)
+class OrganizationChoices:
+    """What an organization filter offers.
+
+    ``searchable`` False: ``choices`` holds every organization in reach, for a select.
+    ``searchable`` True: there are too many for a select, so the filter is a name
+    search; ``choices`` then holds only the organization asked for by id
+    (``?organization=<id>``, as linked from an organization's page), if it is in reach.
+    """
+
+    choices: list[tuple[int, str]]
+    searchable: bool
+
+
+def organization_choices(requested: str | None = None) -> OrganizationChoices:
+    """The organization filter for the current user: a few cheap queries at any size."""
+    in_reach = visible(Organization).with_only_columns(Organization.id)
+    # Counting stops at the threshold: the cost does not grow with the organizations.
+    few = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            in_reach.limit(ORGANIZATION_SELECT_MAX + 1).subquery()
+        )
+    ) or 0
+    if few <= ORGANIZATION_SELECT_MAX:
+        rows = db.session.execute(
+            visible(Organization).with_only_columns(Organization.id, Organization.name)
+            .order_by(Organization.name_key)
+        )
+        return OrganizationChoices([(row.id, row.name) for row in rows], searchable=False)
+    chosen: list[tuple[int, str]] = []
+    # Digits only, and few enough to fit a 64-bit integer column.
+    if requested and requested.isascii() and requested.isdigit() and len(requested) <= 18:
+        row = db.session.execute(
+            visible(Organization).with_only_columns(Organization.id, Organization.name)
+            .where(Organization.id == int(requested))
+        ).first()
+        if row is not None:
+            chosen.append((row.id, row.name))
+    return OrganizationChoices(chosen, searchable=True)
+
+
+def organization_name_matches(text: str) -> sa.Select[Any]:
+    """Ids of the organizations whose name contains ``text`` (case-insensitive)."""
+    return sa.select(Organization.id).where(
+        Organization.name_key.contains(Organization.key_for(text), autoescape=True)
     )
-    return [(row.id, row.name) for row in rows]
 
 
 def sort_order(

@@ -92,6 +92,44 @@ def _choices(pairs: Any, blank: Any) -> list[tuple[str, Any]]:
     return [("", blank), *((str(value), label) for value, label in pairs)]
 
 
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class OrganizationFilterField(ChoiceField):
+    """``?organization=<id>``: a select of the organizations in reach while they are few
+    (see ``portal.admin.common.organization_choices``); with many, the same argument
+    arrives from links only, and its only choice is the organization it names."""
+
+    searchable = False
+
+    def pre_validate(self, form: Any) -> None:
+        if not self.searchable:
+            super().pre_validate(form)
+        elif self.data and self.data not in {value for value, _label in self.choices}:
+            raise ValidationError(_l("Unknown organization."))
+
+    @property
+    def selected_label(self) -> Any:
+        """The name of the chosen organization, for "Showing only …" in search mode."""
+        return next((label for value, label in self.choices if value and value == self.data), None)
+
+
+def organization_name_field() -> StringField:
+    return StringField(_l("Organization name"), validators=[Optional(), Length(max=200)],
+                       filters=[_strip], render_kw={"type": "search"})
+
+
+def set_organization_filter(form: Any, organizations: Any) -> None:
+    """Set up ``form.organization`` / ``form.organization_name`` for an
+    :class:`~portal.admin.common.OrganizationChoices`: a select, or a name search
+    (the name field is removed while the select is shown)."""
+    form.organization.searchable = organizations.searchable
+    form.organization.choices = _choices(organizations.choices, _l("Any organization"))
+    if not organizations.searchable:
+        del form.organization_name
+
+
 def program_choices(blank: Any) -> list[tuple[str, Any]]:
     rows = db.session.execute(sa.select(Program.id, Program.name).order_by(Program.name))
     return _choices(rows, blank)
@@ -300,13 +338,14 @@ class UserFilterForm(FilterForm):
     q = StringField(_l("Search by name or email"), validators=[Optional(), Length(max=254)],
                     render_kw={"type": "search"})
     role = ChoiceField(_l("Role"), default="")
-    organization = ChoiceField(_l("Organization"), default="")
+    organization = OrganizationFilterField(_l("Organization"), default="")
+    organization_name = organization_name_field()
     active = ChoiceField(_l("Account"), default="")
 
-    def __init__(self, *args: Any, organizations: Any = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = enum_choices(Role, _l("Any role"))
-        self.organization.choices = _choices(organizations, _l("Any organization"))
+        set_organization_filter(self, organizations)
         self.active.choices = [("", _l("Active or not")), ("yes", _l("Active")),
                                ("no", _l("Deactivated"))]
 
@@ -434,14 +473,15 @@ class AuditFilterForm(FilterForm):
     event = ChoiceField(_l("Event"), default="")
     actor = StringField(_l("Actor email"), validators=[Optional(), Length(max=254)],
                         render_kw={"type": "search"})
-    organization = ChoiceField(_l("Organization"), default="")
+    organization = OrganizationFilterField(_l("Organization"), default="")
+    organization_name = organization_name_field()
     date_from = DayField(_l("From"))
     date_to = DayField(_l("To"))
 
-    def __init__(self, *args: Any, events: Any = (), organizations: Any = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, events: Any = (), organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.event.choices = _choices(((e, e) for e in events), _l("Any event"))
-        self.organization.choices = _choices(organizations, _l("Any organization"))
+        set_organization_filter(self, organizations)
 
     def validate_date_to(self, field: DayField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

@@ -18,7 +18,13 @@ from werkzeug.wrappers import Response
 
 from portal.admin import bp
 from portal.admin.audit import subject_links
-from portal.admin.common import organization_choices, PER_PAGE, render_list, sort_order
+from portal.admin.common import (
+    PER_PAGE,
+    organization_choices,
+    organization_name_matches,
+    render_list,
+    sort_order,
+)
 from portal.admin.forms import RoleForm, StaffInviteForm, UserFilterForm
 from portal.errors import bad_request, conflict
 from portal.events import emit
@@ -41,7 +47,8 @@ SORTS = {
 @bp.get("/users")
 @permission_required("users.list")
 def users() -> Response:
-    form = UserFilterForm(formdata=request.args, organizations=organization_choices())
+    form = UserFilterForm(formdata=request.args,
+                          organizations=organization_choices(request.args.get("organization")))
     filters = form.cleaned()
     stmt = visible(User).options(joinedload(User.organization))
     if "q" in filters:
@@ -54,6 +61,9 @@ def users() -> Response:
         stmt = stmt.where(User.role == Role(filters["role"]))
     if "organization" in filters:
         stmt = stmt.where(User.organization_id == int(filters["organization"]))
+    if "organization_name" in filters:
+        named = organization_name_matches(filters["organization_name"])
+        stmt = stmt.where(User.organization_id.in_(named))
     if "active" in filters:
         stmt = stmt.where(User.active.is_(filters["active"] == "yes"))
     sort, order_by = sort_order(SORTS, "name")
