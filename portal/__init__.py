@@ -22,8 +22,16 @@ hookimpl = pluggy.HookimplMarker("portal")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
-    """Build a portal application. Safe to call several times in one process."""
+def create_app(
+    test_config: dict[str, Any] | None = None,
+    instance_path: str | None = None,
+    plugins: dict[str, Any] | None = None,
+) -> Flask:
+    """Build a portal application. Safe to call several times in one process.
+
+    ``plugins`` registers plugin objects directly by name, besides those named in
+    the ``PLUGINS`` setting (for tests and embedding).
+    """
     from portal import config
 
     instance_path = instance_path or os.environ.get("PORTAL_INSTANCE_PATH") or None
@@ -39,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     _init_extensions(app)
     _init_domain(app)
     _register_blueprints(app)
+    _init_plugins(app, plugins)
     _init_templates(app)
     _init_cli(app)
     _init_proxy(app)
@@ -97,6 +106,12 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
     ):
         app.register_blueprint(bp)
+
+
+def _init_plugins(app: Flask, extra: dict[str, Any] | None) -> None:
+    from portal import plugins
+
+    plugins.init_app(app, extra)
 
 
 def _init_templates(app: Flask) -> None:

@@ -54,6 +54,9 @@ def navigation() -> list[NavItem]:
         return []
     section = "partner" if current_user.is_partner else "vendor"
     items = [i for i in CORE_NAVIGATION if i.section == section or i.endpoint == "dashboard.home"]
+    from portal.plugins import navigation_items
+
+    items += [i for i in navigation_items(current_user) if i.section in (section, "all")]
     return [i for i in items if can(current_user, i.permission)]
 
 

@@ -77,7 +77,9 @@ class _SharedBytecodeCache(BytecodeCache):
 _BYTECODE_CACHE = _SharedBytecodeCache()
 
 
-def make_app(tmp_path: Any, database_url: str | None, **overrides: Any) -> Flask:
+def make_app(
+    tmp_path: Any, database_url: str | None, plugins: dict[str, Any] | None = None, **overrides: Any
+) -> Flask:
     config = {
         "TESTING": True,
         "PORTAL_ENV": "development",
@@ -93,7 +95,7 @@ def make_app(tmp_path: Any, database_url: str | None, **overrides: Any) -> Flask
     if database_url:
         config["DATABASE_URL"] = database_url
     config.update(overrides)
-    application = create_app(config, instance_path=str(tmp_path / "instance"))
+    application = create_app(config, instance_path=str(tmp_path / "instance"), plugins=plugins)
     application.jinja_env.bytecode_cache = _BYTECODE_CACHE
     return application
 

@@ -18,11 +18,15 @@ from sqlalchemy.orm import aliased, selectinload
 from flask import request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.admin import bp
-from portal.admin.common import organization_choices, organization_name_matches, render_list
+from portal.admin.common import (
+    organization_choices,
+    organization_name_matches,
+    paginate_in_reach,
+    render_list,
+)
 from portal.admin.forms import AuditFilterForm
 from portal.extensions import db
 from portal.models import (
@@ -31,7 +35,6 @@ from portal.models import (
     Membership,
     Organization,
     Program,
-    Role,
     Tier,
     User,
 )
@@ -105,16 +108,14 @@ def _utc_midnight(day: date) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def event_names(user: Any) -> list[str]:
-    """The event names to filter by, in order: one query, one index seek per name.
+def event_names() -> list[str]:
+    """The names of the events the current user may see entries of, in order.
 
-    A loose index scan (a recursive query asking for the next name after the last
-    one) instead of ``SELECT DISTINCT``, which reads every entry. Vendor admins get
-    every name; other staff the names recorded against an organization (one seek of
-    ``ix_audit_entry_event_organization`` each), so vendor-wide events such as
-    ``program.created`` are not offered to them. Narrowing further, to the
-    organizations a channel manager manages, would cost a read of all their entries:
-    so a name may be offered that has no entry in their reach (a name only, no data).
+    ``SELECT DISTINCT event`` reads every entry in reach; this is one query that
+    costs one index seek per name instead. A loose index scan (a recursive query
+    asking for the name after the last one) lists every name recorded; each is kept
+    if one entry in reach has it, found through ``ix_audit_entry_event_organization``
+    with one seek per organization in reach at worst, however long the log grows.
     """
     first = sa.select(sa.func.min(AuditEntry.event).label("name"))
     names = first.cte("event_names", recursive=True)
@@ -122,22 +123,22 @@ def event_names(user: Any) -> list[str]:
     names = names.union_all(
         sa.select(following.scalar_subquery()).where(names.c.name.is_not(None))
     )
-    stmt = sa.select(names.c.name).where(names.c.name.is_not(None))
-    if user.role is not Role.VENDOR_ADMIN:
-        entry = aliased(AuditEntry)
-        stmt = stmt.where(
-            sa.exists().where(entry.event == names.c.name, entry.organization_id.is_not(None))
-        )
-    return list(db.session.scalars(stmt.order_by(names.c.name)))
+    entry = aliased(AuditEntry)
+    in_reach = scoped(sa.select(entry.id).where(entry.event == names.c.name), entry)
+    return list(db.session.scalars(
+        sa.select(names.c.name)
+        .where(names.c.name.is_not(None), in_reach.exists())
+        .order_by(names.c.name)
+    ))
 
 
 @bp.get("/audit")
 @permission_required("audit.view")
 def audit() -> Response:
-    form = AuditFilterForm(formdata=request.args, events=event_names(current_user),
+    form = AuditFilterForm(formdata=request.args, events=event_names(),
                            organizations=organization_choices(request.args.get("organization")))
     filters = form.cleaned()
-    stmt = scoped(sa.select(AuditEntry), AuditEntry)
+    stmt = sa.select(AuditEntry)
     if "event" in filters:
         stmt = stmt.where(AuditEntry.event == filters["event"])
     if "actor" in filters:
@@ -154,8 +155,8 @@ def audit() -> Response:
         stmt = stmt.where(
             AuditEntry.occurred_at < _utc_midnight(filters["date_to"] + timedelta(days=1))
         )
-    stmt = stmt.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    newest_first = (AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+    page = paginate_in_reach(stmt, AuditEntry, newest_first, per_page=PER_PAGE)
     return render_list(
         "admin/audit/index.html",
         "admin/audit/_results.html",

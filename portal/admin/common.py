@@ -10,13 +10,31 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, make_response, render_template, request
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from portal.extensions import db
 from portal.models import Membership, Organization
-from portal.scoping import visible
+from portal.scoping import scoped, visible
 
 PER_PAGE = 25
+
+
+def paginate_in_reach(
+    stmt: sa.Select[Any], model: type[Any], order_by: Sequence[Any], per_page: int = PER_PAGE
+) -> Pagination:
+    """One page of ``stmt`` (not yet scoped) limited to the current user's reach.
+
+    The page's rows and the total come from two shapes of the same scoped query
+    (see ``portal.scoping.organization_filter``): the rows walk the ORDER BY index
+    and stop after the page, the total counts from the manager's organizations.
+    """
+    items = scoped(stmt, model, walk=True).order_by(*order_by)
+    page = db.paginate(items, per_page=per_page, error_out=False, count=False)
+    counted = scoped(stmt, model).options(lazyload("*")).order_by(None).subquery()
+    page.total = db.session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
+    return page
 
 
 def current_membership() -> sa.ColumnElement[bool]:
@@ -45,7 +63,7 @@ class OrganizationChoices:
 
 def organization_choices(requested: str | None = None) -> OrganizationChoices:
     """The organization filter for the current user: a few cheap queries at any size."""
-    in_reach = visible(Organization).with_only_columns(Organization.id)
+    in_reach = visible(Organization, walk=True).with_only_columns(Organization.id)
     # Counting stops at the threshold: the cost does not grow with the organizations.
     few = db.session.scalar(
         sa.select(sa.func.count()).select_from(

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response
 
 from portal.admin import bp
 from portal.admin.common import (
-    PER_PAGE,
     current_membership,
+    paginate_in_reach,
     render_list,
     saved_or_field_error,
     sort_order,
@@ -54,7 +54,7 @@ from portal.models import (
     utcnow,
 )
 from portal.permissions import can, permission_required, require
-from portal.scoping import get_visible_or_404, scoped, visible
+from portal.scoping import get_visible_or_404, scoped
 
 RESULTS_ID = "organizations-results"
 USERS_SHOWN = 50
@@ -77,7 +77,7 @@ SORTS = {
 def organizations() -> Response:
     form = OrganizationFilterForm(formdata=request.args)
     filters = form.cleaned()
-    stmt = visible(Organization)
+    stmt = sa.select(Organization)
     if "q" in filters:
         stmt = stmt.where(
             Organization.name_key.contains(Organization.key_for(filters["q"]), autoescape=True)
@@ -95,11 +95,11 @@ def organizations() -> Response:
             )
             stmt = stmt.where(Organization.id.in_(members))
     sort, order_by = sort_order(SORTS, "name")
-    stmt = stmt.order_by(*order_by).options(
+    stmt = stmt.options(
         selectinload(Organization.memberships).selectinload(Membership.program),
         selectinload(Organization.memberships).selectinload(Membership.tier),
     )
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    page = paginate_in_reach(stmt, Organization, order_by)
     return render_list(
         "admin/organizations/index.html",
         "admin/organizations/_results.html",

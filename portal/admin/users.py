@@ -19,9 +19,9 @@ from werkzeug.wrappers import Response
 from portal.admin import bp
 from portal.admin.audit import subject_links
 from portal.admin.common import (
-    PER_PAGE,
     organization_choices,
     organization_name_matches,
+    paginate_in_reach,
     render_list,
     sort_order,
 )
@@ -32,7 +32,7 @@ from portal.extensions import db
 from portal.invitations import InvitationError, invite
 from portal.models import AuditEntry, Invitation, Role, User, utcnow
 from portal.permissions import can, permission_required, require
-from portal.scoping import get_visible_or_404, scoped, visible
+from portal.scoping import get_visible_or_404, scoped
 
 RESULTS_ID = "users-results"
 AUDIT_SHOWN = 10
@@ -50,7 +50,7 @@ def users() -> Response:
     form = UserFilterForm(formdata=request.args,
                           organizations=organization_choices(request.args.get("organization")))
     filters = form.cleaned()
-    stmt = visible(User).options(joinedload(User.organization))
+    stmt = sa.select(User).options(joinedload(User.organization))
     if "q" in filters:
         needle = filters["q"].lower()
         stmt = stmt.where(sa.or_(
@@ -67,7 +67,7 @@ def users() -> Response:
     if "active" in filters:
         stmt = stmt.where(User.active.is_(filters["active"] == "yes"))
     sort, order_by = sort_order(SORTS, "name")
-    page = db.paginate(stmt.order_by(*order_by), per_page=PER_PAGE, error_out=False)
+    page = paginate_in_reach(stmt, User, order_by)
     return render_list("admin/users/index.html", "admin/users/_results.html", RESULTS_ID,
                        form=form, page=page, sort=sort)
 

@@ -93,7 +93,7 @@ def recent_audit_entries(user: User, limit: int = RECENT_AUDIT_ENTRIES) -> list[
     """The latest audit entries the user may see."""
     return list(
         db.session.scalars(
-            scoped(sa.select(AuditEntry), AuditEntry, user)
+            scoped(sa.select(AuditEntry), AuditEntry, user, walk=True)
             .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
             .limit(limit)
         )

@@ -10,6 +10,7 @@ from portal.models import Organization
 from portal.onboarding.checklist import checklist_for
 from portal.organization import queries
 from portal.permissions import permission_required
+from portal.plugins import dashboard_widgets
 from portal.scoping import get_visible_or_404
 
 bp = Blueprint("dashboard", __name__)
@@ -29,6 +30,7 @@ def home():  # type: ignore[no-untyped-def]
         organizations_per_program=figures.organizations_per_program(user),
         recent_audit=figures.recent_audit_entries(user),
         recent_days=figures.RECENTLY_ACTIVE_DAYS,
+        widgets=dashboard_widgets(user),
     )
 
 
@@ -39,4 +41,5 @@ def _partner_home(organization: Organization):  # type: ignore[no-untyped-def]
         memberships=queries.memberships(organization.id),
         team_size=queries.team_size(organization.id),
         checklist=checklist_for(organization),
+        widgets=dashboard_widgets(current_user),
     )

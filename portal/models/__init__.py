@@ -9,7 +9,7 @@ from portal.models.organization import (
     OrganizationStatus,
     PartnerType,
 )
-from portal.models.program import Membership, Program, Tier
+from portal.models.program import Membership, Program, ProgramPlugin, Tier
 from portal.models.types import UTCDateTime, utcnow
 from portal.models.user import PARTNER_ROLES, STAFF_ROLES, Invitation, Role, User
 
@@ -28,6 +28,7 @@ __all__ = [
     "PartnerApplication",
     "PartnerType",
     "Program",
+    "ProgramPlugin",
     "Role",
     "Tier",
     "UTCDateTime",

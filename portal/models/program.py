@@ -112,3 +112,19 @@ class Membership(db.Model):
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
         }
+
+
+class ProgramPlugin(db.Model):
+    """A plugin switched on for a program (no row: off). Keyed by the plugin's
+    name, so switching a plugin off or uninstalling it never touches its data."""
+
+    __tablename__ = "program_plugin"
+
+    program_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("program.id", ondelete="CASCADE"), primary_key=True
+    )
+    plugin: Mapped[str] = mapped_column(sa.String(64), primary_key=True, index=True)
+    enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enabled_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
