@@ -56,6 +56,8 @@ class Organization(db.Model):
     """A partner company. The vendor itself is not an organization."""
 
     __tablename__ = "organization"
+    # The organization list's "country" order (the name order uses name_key's index).
+    __table_args__ = (sa.Index("ix_organization_country_name_key", "country", "name_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -69,7 +71,7 @@ class Organization(db.Model):
     )
     description: Mapped[str | None] = mapped_column(sa.Text)
     phone: Mapped[str | None] = mapped_column(sa.String(40))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organization")

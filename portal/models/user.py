@@ -69,7 +69,7 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)  # the user list's order
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role), index=True)
     organization_id: Mapped[int | None] = mapped_column(
@@ -81,7 +81,7 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the login session id: rotating it ends every session of the user.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
