@@ -9,6 +9,8 @@ registered on each app's ``app.cli`` by :func:`register_commands`, so
 * ``portal check [--deploy]``: what is unsafe for production (exit status 1 if anything).
 * ``portal users create``: the first vendor admin of a real deployment.
 * ``portal mail test``: one message through the configured mail backend.
+* ``portal plugins list [--json]``: installed plugins, where they are on, what failed
+  (the group lives in :mod:`portal.plugin_cli`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import click
-import flask_migrate
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
@@ -29,6 +30,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from wtforms.validators import ValidationError
 
 from portal.extensions import db
+from portal.plugin_cli import plugins_group
 
 
 def _create_app() -> Flask:
@@ -70,15 +72,19 @@ def demo_app(app: Flask, base_url: str) -> Flask:
                   SERVER_NAME=None, PREFERRED_URL_SCHEME="http")
     for derived in ("REMEMBER_COOKIE_SECURE", "WTF_CSRF_SSL_STRICT"):
         config.pop(derived, None)
-    return create_app(config, instance_path=app.instance_path)
+    # The same plugins, including those registered as objects (create_app(plugins=...)).
+    from portal.plugins import host as plugin_host
+
+    return create_app(config, instance_path=app.instance_path,
+                      plugins=dict(plugin_host(app).loaded))
 
 
 def prepare_demo(app: Flask) -> Any:
-    """Migrate the database to the newest schema and seed the demo data."""
-    from portal import demo
+    """Migrate the database (core and every loaded plugin) and seed the demo data."""
+    from portal import demo, plugin_migrations
 
     with app.app_context():
-        flask_migrate.upgrade()
+        plugin_migrations.upgrade_all()
         # Events raised while seeding build links (notifications): give them a request.
         with app.test_request_context(base_url=app.config["BASE_URL"]):
             return demo.seed()
@@ -96,6 +102,15 @@ def echo_logins(result: Any, url: str) -> None:
         where = f"  ({login.organization})" if login.organization else ""
         click.echo(f"  {login.email:<{width}}  {login.role.value:<15}{where}".rstrip())
     click.echo()
+
+
+def echo_plugin_failures(app: Flask) -> None:
+    """Plugins whose migrations or demo data failed: the demo still runs without them."""
+    from portal.plugins import host as plugin_host
+
+    for failure in plugin_host(app).failures:
+        click.secho(f"Plugin {failure.plugin} failed in {failure.where}: {failure.message}",
+                    fg="yellow", err=True)
 
 
 @click.command("demo")
@@ -120,6 +135,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"Demo data: {result.created} records created" if result.created
                    else "Demo data: already in place, nothing to add")
         echo_logins(result, url)
+        echo_plugin_failures(app)
         if not no_serve:
             click.echo("Serving the demo (development settings, plain http). Press Ctrl+C to stop.")
             run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
@@ -268,10 +284,20 @@ def mail_test_command(to: str) -> None:
 
 # -- registration ----------------------------------------------------------------
 
-COMMANDS = (demo_command, check_command, users_group, mail_group)
+COMMANDS = (demo_command, check_command, users_group, mail_group, plugins_group)
+
+
+#: Commands FlaskGroup itself answers before ``app.cli``'s.
+FLASK_COMMANDS = ("run", "shell", "routes")
 
 
 def register_commands(app: Flask) -> None:
     """Add the portal's commands to ``app.cli`` (called by :func:`portal.create_app`)."""
     for command in COMMANDS:
         app.cli.add_command(command)
+    from portal import plugin_migrations, plugins
+
+    # `portal db`: Flask-Migrate's group whose upgrade also runs every plugin's branch.
+    app.cli.add_command(plugin_migrations.db_group)
+    # Keep last: plugins' commands may not take a name the core uses.
+    plugins.register_cli_commands(app, reserved=FLASK_COMMANDS)

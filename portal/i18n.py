@@ -66,3 +66,6 @@ def is_rtl(locale: str) -> bool:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    from portal import plugin_i18n
+
+    plugin_i18n.init_app(app)  # each plugin's own catalog (domain = plugin name)

@@ -48,6 +48,10 @@ CORE_GRANTS: dict[str, tuple[Role, ...]] = {
     "programs.view": STAFF,
     "applications.review": STAFF,
     "audit.view": STAFF,
+    # Channel managers see which plugins are on where (read-only); only vendor
+    # admins switch them and edit their settings.
+    "plugins.view": STAFF,
+    "plugins.manage": (Role.VENDOR_ADMIN,),
 }
 
 

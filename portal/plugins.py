@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import traceback
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import metadata
 from typing import Any, Callable
@@ -31,11 +32,14 @@ from markupsafe import Markup, escape
 
 from portal import hookspecs
 from portal.extensions import db
-from portal.models import ProgramPlugin
+from portal.models import PluginSetting, ProgramPlugin
 from portal.models.types import utcnow
+from portal.permissions import CORE_GRANTS
 
 ENTRY_POINT_GROUP = "portal.plugins"
 URL_PREFIX = "/p"
+#: Distinct failures a host remembers for the admin page (the log has them all).
+FAILURES_KEPT = 200
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +60,8 @@ class PluginFailure:
     where: str  # "import", "register", or a hook name
     message: str
     details: str = ""
-    at: datetime = field(default_factory=utcnow)
+    at: datetime = field(default_factory=utcnow)  # the latest time it happened
+    count: int = 1  # a hook that raises on every page is one failure, counted
 
 
 @dataclass
@@ -79,7 +84,18 @@ class TierMetric:
 
 @dataclass(frozen=True)
 class Setting:
-    """One typed deployment setting of a plugin (``type``: str, int, bool, choice)."""
+    """One typed deployment setting of a plugin, declared by ``portal_settings``.
+
+    ``name``: lower-case letters, digits and underscores (the storage key).
+    ``type``: "str" (at most 2000 characters), "int" (a whole number), "bool" (a
+    checkbox; ``default`` must be True or False) or "choice" (one of ``choices``,
+    ``(value, label)`` pairs or plain values; values are strings or whole
+    numbers). ``default`` is what :func:`setting` returns until a vendor admin
+    stores a value (None: not set). ``help`` is shown beside the field::
+
+        Setting("region", _l("Region"), "choice", default="eu",
+                choices=(("eu", _l("Europe")), ("us", _l("United States"))))
+    """
 
     name: str
     label: Any
@@ -118,6 +134,8 @@ class PluginHost:
         self.loaded: dict[str, Any] = {}
         self.info: dict[str, dict[str, Any]] = {}
         self.failures: list[PluginFailure] = []
+        # Each loaded plugin's validated settings schema (see ``collect_settings``).
+        self.settings: dict[str, list[Setting]] = {}
         self.strict = bool(app.config.get("TESTING")) or app.config["PORTAL_ENV"] == "development"
 
     # -- loading -------------------------------------------------------------
@@ -168,7 +186,21 @@ class PluginHost:
         log.error("plugin %s failed in %s: %s", plugin, where, message)
         if details:
             log.debug(details)
+        for failure in self.failures:
+            if (failure.plugin, failure.where, failure.message) == (plugin, where, message):
+                # The same error again (a broken slot raises on every page): count it,
+                # so a long-running process does not pile up tracebacks.
+                failure.count += 1
+                failure.at = utcnow()
+                failure.details = details or failure.details
+                return
         self.failures.append(PluginFailure(plugin, where, message, details))
+        if len(self.failures) > FAILURES_KEPT:
+            # The oldest hook failure goes (the log keeps every one); start-up
+            # failures stay, they explain why a plugin is missing.
+            oldest = next((f for f in self.failures if f.where not in ("import", "register")),
+                          self.failures[0])
+            self.failures.remove(oldest)
 
     # -- calling hooks ---------------------------------------------------------
     def call(
@@ -266,20 +298,29 @@ def guard_blueprint(plugin: str) -> Callable[[], None]:
 
 # -- wiring into the app ---------------------------------------------------------
 
+def configured_names(app: Flask) -> list[str]:
+    """The plugin names the deployment's ``PLUGINS`` setting asks for."""
+    names = app.config.get("PLUGINS") or []
+    if isinstance(names, str):
+        names = names.split(",")
+    return [n.strip() for n in names if isinstance(n, str) and n.strip()]
+
+
 def init_app(app: Flask, extra: dict[str, Any] | None = None) -> PluginHost:
     """Build the app's plugin host, load the configured plugins and wire their
     contributions (blueprints, permissions, events, onboarding steps)."""
     plugin_host = PluginHost(app)
     app.extensions["portal.plugins"] = plugin_host
-    names = app.config.get("PLUGINS") or []
-    if isinstance(names, str):
-        names = [n.strip() for n in names.split(",") if n.strip()]
-    plugin_host.load(names, extra=extra)
+    plugin_host.load(configured_names(app), extra=extra)
+    collect_settings(plugin_host)
     _register_blueprints(app, plugin_host)
     _grant_permissions(app, plugin_host)
     app.extensions["portal.events"].connect(_event_handler(app))
     _register_onboarding_steps(app, plugin_host)
     app.jinja_env.globals["slot"] = render_slot
+    from portal import plugin_migrations
+
+    plugin_migrations.init_app(app)  # models must carry the plugin's table prefix
     return plugin_host
 
 
@@ -294,11 +335,14 @@ def _register_blueprints(app: Flask, plugin_host: PluginHost) -> None:
         own = f"{URL_PREFIX}/{plugin}"
         if not prefix.startswith(own):
             prefix = own + prefix
-        blueprint.before_request(guard_blueprint(plugin))
         try:
             app.register_blueprint(blueprint, url_prefix=prefix)
         except Exception as error:  # noqa: BLE001
             plugin_host._fail(plugin, "portal_blueprints", f"{type(error).__name__}: {error}")
+            continue
+        # On the app, not the blueprint: a module-level blueprint serves several
+        # apps (tests, `portal demo`), and Flask refuses setup on it once registered.
+        app.before_request_funcs.setdefault(blueprint.name, []).append(guard_blueprint(plugin))
 
 
 def _grant_permissions(app: Flask, plugin_host: PluginHost) -> None:
@@ -309,6 +353,12 @@ def _grant_permissions(app: Flask, plugin_host: PluginHost) -> None:
                 plugin_host._fail(plugin, "portal_permissions",
                                   f"permission {permission!r} must start with {plugin + '.'!r}")
                 continue
+            if permission in CORE_GRANTS:
+                # A plugin named like a core area ("plugins", "admin") must not
+                # widen the core's own permissions.
+                plugin_host._fail(plugin, "portal_permissions",
+                                  f"permission {permission!r} belongs to the core")
+                continue
             policy.grant(permission, roles)
 
 
@@ -317,6 +367,35 @@ def _event_handler(app: Flask) -> Callable[[Any], None]:
         host(app).call("portal_event", event=event)
 
     return on_event
+
+
+def register_cli_commands(app: Flask, reserved: Iterable[str] = ()) -> list[str]:
+    """Add each loaded plugin's ``portal_cli_commands`` under ``portal``.
+
+    Called by :func:`portal.cli.register_commands` after the core's commands: a
+    name the core (or an earlier plugin) already uses is refused and reported,
+    never overwritten. Returns the names added.
+    """
+    import click
+
+    plugin_host = host(app)
+    taken = set(reserved) | set(app.cli.commands)
+    added: dict[str, str] = {}  # command name → plugin
+    for plugin, command in plugin_host.call("portal_cli_commands"):
+        if not isinstance(command, click.Command) or not command.name:
+            plugin_host._fail(plugin, "portal_cli_commands", f"{command!r} is not a named click command")
+            continue
+        if command.name in added:
+            plugin_host._fail(plugin, "portal_cli_commands",
+                              f"command {command.name!r} is taken by plugin {added[command.name]!r}")
+            continue
+        if command.name in taken:
+            plugin_host._fail(plugin, "portal_cli_commands",
+                              f"command {command.name!r} clashes with an existing `portal` command")
+            continue
+        app.cli.add_command(command)
+        added[command.name] = plugin
+    return list(added)
 
 
 def _register_onboarding_steps(app: Flask, plugin_host: PluginHost) -> None:
@@ -378,3 +457,213 @@ def navigation_items(user: Any) -> Iterator[Any]:
 
 def tier_metrics() -> list[TierMetric]:
     return [metric for _, metric in host().call("portal_tier_metrics") if isinstance(metric, TierMetric)]
+
+
+# -- settings --------------------------------------------------------------------
+
+SETTING_TYPES = ("str", "int", "bool", "choice")
+#: The longest text a "str" setting holds.
+SETTING_STR_MAX = 2000
+#: Whole numbers a setting holds: what a signed 64-bit column would.
+SETTING_INT_LIMIT = 2**63
+_SETTING_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def setting_problem(item: Any) -> str | None:
+    """What is wrong with one declared setting, or None when it is usable."""
+    if not isinstance(item, Setting):
+        return f"{item!r} is not a portal.plugins.Setting"
+    if not isinstance(item.name, str) or not _SETTING_NAME.fullmatch(item.name):
+        return (f"setting name {item.name!r} must be lower-case letters, digits and "
+                f"underscores, starting with a letter (at most 64)")
+    if item.type not in SETTING_TYPES:
+        return f"setting {item.name!r} has type {item.type!r}; use one of {', '.join(SETTING_TYPES)}"
+    if item.type == "choice":
+        if not item.choices:
+            return f"choice setting {item.name!r} declares no choices"
+        values = [value for value, _ in item.choices]
+        if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+            return f"the choices of setting {item.name!r} must be strings or whole numbers"
+        if len({str(v) for v in values}) != len(values):
+            return f"choice setting {item.name!r} declares a choice twice"
+    if item.type == "bool" and not isinstance(item.default, bool):
+        return f"bool setting {item.name!r} needs a default of True or False"
+    if item.default is not None and not setting_value_fits(item, item.default):
+        return f"the default of setting {item.name!r} does not fit its type"
+    return None
+
+
+def setting_value_fits(item: Setting, value: Any) -> bool:
+    """Whether ``value`` is a valid stored value of ``item`` (None: not set)."""
+    if value is None:
+        return item.type != "bool"
+    if item.type == "str":
+        return isinstance(value, str) and len(value) <= SETTING_STR_MAX
+    if item.type == "int":
+        return (isinstance(value, int) and not isinstance(value, bool)
+                and -SETTING_INT_LIMIT < value < SETTING_INT_LIMIT)
+    if item.type == "bool":
+        return isinstance(value, bool)
+    if item.type == "choice":
+        return any(value == choice and type(value) is type(choice) for choice, _ in item.choices)
+    return False
+
+
+def _normalized(item: Any) -> Any:
+    """Choices may be given as plain values: ``("eu", "us")`` → ``(("eu", "eu"), ...)``."""
+    if isinstance(item, Setting) and item.choices:
+        try:
+            choices = tuple(
+                (c[0], c[1]) if isinstance(c, (tuple, list)) and len(c) == 2 else (c, str(c))
+                for c in item.choices
+            )
+        except TypeError:
+            return item
+        return replace(item, choices=choices)
+    return item
+
+
+def collect_settings(plugin_host: PluginHost) -> None:
+    """Ask each loaded plugin for its settings once; keep the valid ones.
+
+    A plugin whose ``portal_settings`` raises, or that declares a setting the
+    portal cannot store, is reported like any failure; its other settings stay.
+    """
+    for name in plugin_host.loaded:
+        plugin_host.settings[name] = []
+    seen: dict[str, set[str]] = {}
+    for plugin, item in plugin_host.call("portal_settings"):
+        item = _normalized(item)
+        problem = setting_problem(item)
+        if problem is None and item.name in seen.setdefault(plugin, set()):
+            problem = f"setting {item.name!r} is declared twice"
+        if problem is not None:
+            plugin_host._fail(plugin, "portal_settings", problem)
+            continue
+        seen[plugin].add(item.name)
+        plugin_host.settings.setdefault(plugin, []).append(item)
+
+
+def settings_schema(plugin: str) -> list[Setting]:
+    """The declared (and valid) settings of a loaded plugin, in declaration order."""
+    return list(host().settings.get(plugin, []))
+
+
+def stored_settings(plugin: str) -> dict[str, Any]:
+    """Every setting of ``plugin``: the stored value where it still fits the
+    schema, else the declared default. One query."""
+    schema = settings_schema(plugin)
+    if not schema:
+        return {}
+    rows = {row.key: row.value for row in db.session.scalars(
+        sa.select(PluginSetting).where(PluginSetting.plugin == plugin))}
+    values = {}
+    for item in schema:
+        stored = item.name in rows and setting_value_fits(item, rows[item.name])
+        values[item.name] = rows[item.name] if stored else item.default
+    return values
+
+
+def setting(plugin: str, name: str) -> Any:
+    """The value of a plugin's setting for this deployment, or its declared default.
+
+    Raises ``KeyError`` when ``plugin`` declares no setting ``name`` (a typo
+    should fail loudly, not read as ``None``)::
+
+        greeting = setting("hello", "greeting")
+    """
+    declared = {item.name: item for item in settings_schema(plugin)}
+    if name not in declared:
+        raise KeyError(f"plugin {plugin!r} declares no setting {name!r}")
+    item = declared[name]
+    row = db.session.get(PluginSetting, (plugin, name))
+    if row is None or not setting_value_fits(item, row.value):
+        # A value stored under an older schema that no longer fits: the default.
+        return item.default
+    return row.value
+
+
+# -- overview (admin page and ``portal plugins list``) ------------------------------
+
+@dataclass
+class PluginOverview:
+    """Everything the deployment knows about one plugin name."""
+
+    name: str
+    version: str | None
+    distribution: str | None
+    installed: bool
+    configured: bool  # named in PLUGINS
+    loaded: bool
+    label: Any
+    description: Any
+    hooks: list[str]
+    programs: list[tuple[int, str]]  # (id, name) of the programs it is on for
+    failures: list[PluginFailure]
+    settings: list[Setting]
+
+    @property
+    def program_ids(self) -> set[int]:
+        return {program_id for program_id, _ in self.programs}
+
+    @property
+    def status(self) -> str:
+        """"loaded", "failed" (asked for but not loaded), "not_installed", or "available"."""
+        if self.loaded:
+            return "loaded"
+        if self.configured and not self.installed:
+            return "not_installed"
+        if self.configured or self.failures:
+            return "failed"
+        return "available"
+
+
+def overview(programs: dict[str, list[tuple[int, str]]] | None = None) -> list[PluginOverview]:
+    """Installed plugins, plugins registered directly, and names that only failed
+    (asked for in ``PLUGINS`` but missing or broken), sorted by name.
+
+    ``programs`` maps plugin names to the programs they are on for; by default it
+    is read from the database (see :func:`programs_by_plugin`).
+    """
+    plugin_host = host()
+    configured = set(configured_names(plugin_host.app))
+    failures: dict[str, list[PluginFailure]] = {}
+    for failure in plugin_host.failures:
+        failures.setdefault(failure.plugin, []).append(failure)
+    if programs is None:
+        programs = programs_by_plugin()
+    names = sorted(set(plugin_host.installed) | set(plugin_host.loaded) | set(failures) | configured)
+    result = []
+    for name in names:
+        installed = plugin_host.installed.get(name)
+        info = plugin_host.info.get(name, {})
+        result.append(PluginOverview(
+            name=name,
+            version=installed.version if installed else None,
+            distribution=installed.distribution if installed else None,
+            installed=installed is not None,
+            configured=name in configured,
+            loaded=name in plugin_host.loaded,
+            label=info.get("label") or name,
+            description=info.get("description") or "",
+            hooks=plugin_host.hooks_of(name),
+            programs=programs.get(name, []),
+            failures=failures.get(name, []),
+            settings=list(plugin_host.settings.get(name, [])),
+        ))
+    return result
+
+
+def programs_by_plugin() -> dict[str, list[tuple[int, str]]]:
+    """Plugin name → (id, name) of the programs it is switched on for. One query."""
+    from portal.models import Program
+
+    rows = db.session.execute(
+        sa.select(ProgramPlugin.plugin, Program.id, Program.name)
+        .join(Program, Program.id == ProgramPlugin.program_id)
+        .order_by(ProgramPlugin.plugin, Program.name)
+    )
+    found: dict[str, list[tuple[int, str]]] = {}
+    for plugin, program_id, program_name in rows:
+        found.setdefault(plugin, []).append((program_id, program_name))
+    return found

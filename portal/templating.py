@@ -45,6 +45,7 @@ CORE_NAVIGATION = (
     NavItem("admin.programs", _l("Programs"), "programs.view", "vendor", "admin.program"),
     NavItem("onboarding.queue", _l("Applications"), "applications.review", "vendor",
             "onboarding.review"),
+    NavItem("admin.plugins", _l("Plugins"), "plugins.view", "vendor", "admin.plugin"),
     NavItem("admin.audit", _l("Audit log"), "audit.view", "vendor", "admin.audit"),
 )
 

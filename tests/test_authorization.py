@@ -9,7 +9,14 @@ sends each of the route's methods (POST with an empty form and a valid CSRF toke
 * object routes are also tried with the *other* organization's ids (for partner A's
   roles and the channel manager of A only): always 403 or 404, whatever the role.
 
-Later issues add their endpoints to ``ALLOWED`` (plugins: see the plugin issue).
+Later issues add their endpoints to ``ALLOWED``. Plugins join automatically: the
+test's app loads every *installed* plugin (entry points, ``portal.plugins.discover()``)
+and switches each on for every program; a plugin endpoint's row is derived from
+its view's ``required_permission`` (set by ``@permission_required``) through the
+app's Policy, and its blueprint's static files are open to everyone. A plugin
+endpoint with neither that nor a row in ``ALLOWED`` fails like a core one. URL
+arguments the table cannot fill (a plugin's own object ids) are sent as ``0``:
+the roles allowed may then get 404, but never 401/403 or a login redirect.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from portal.models import (
     Role,
     utcnow,
 )
+from portal.plugins import discover, host
+from portal.testing import switch_on
 
 ANON, PU_A, PA_A, PU_B, CM, VA = (
     "anonymous",
@@ -44,6 +53,17 @@ PARTNERS = frozenset({PU_A, PA_A, PU_B})
 PARTNER_ADMINS = frozenset({PA_A})
 STAFF = frozenset({CM, VA})
 VENDOR_ADMIN = frozenset({VA})
+
+#: The table's roles that hold each portal role (plugin rows are derived from it).
+TABLE_ROLES = {
+    Role.PARTNER_USER: {PU_A, PU_B},
+    Role.PARTNER_ADMIN: {PA_A},
+    Role.CHANNEL_MANAGER: {CM},
+    Role.VENDOR_ADMIN: {VA},
+}
+
+#: Every installed plugin (found through entry points, without importing them).
+INSTALLED_PLUGINS = sorted(discover())
 
 #: endpoint -> roles that may use it (with their own organization's ids).
 ALLOWED: dict[str, frozenset[str]] = {
@@ -107,13 +127,34 @@ ALLOWED: dict[str, frozenset[str]] = {
     "admin.program_tier_move": VENDOR_ADMIN,
     "admin.program_tier_delete": VENDOR_ADMIN,
     "admin.audit": STAFF,
+    "admin.plugins": STAFF,  # channel managers read it; only vendor admins switch and configure
+    "admin.plugin_switch": VENDOR_ADMIN,
+    "admin.plugin_settings": VENDOR_ADMIN,
 }
 
 #: Where a route's argument names a different kind of object than its name says.
 ARGUMENT_SOURCE = {("admin.organization_manager_unassign", "user_id"): "manager_id"}
 
 #: URL arguments that are not ids of organization-owned objects.
-STATIC_ARGUMENTS = {"filename": "css/portal.css", "token": "not-a-valid-token"}
+STATIC_ARGUMENTS = {"filename": "css/portal.css", "token": "not-a-valid-token", "plugin": "probe"}
+
+
+class _ProbePlugin:
+    """A loaded plugin with no hooks: /admin/plugins/<plugin>/... answer 404 for
+    a plugin that is not loaded, so these tests need one."""
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
+    from tests.conftest import make_app, reset_database
+
+    application = make_app(tmp_path, database_url, plugins={"probe": _ProbePlugin()},
+                           PLUGINS=INSTALLED_PLUGINS)
+    reset_database(application)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
 
 
 @dataclass
@@ -169,6 +210,12 @@ def objects(world) -> Objects:
     )
 
 
+@pytest.fixture
+def plugins_on(app, world) -> None:
+    """Every loaded plugin on for every program: its routes answer everyone they allow."""
+    switch_on(list(host(app).loaded), *world.programs)
+
+
 #: Arguments naming objects owned by an organization (tried with the other org's ids).
 ORGANIZATION_OWNED = {"organization_id", "user_id", "invitation_id", "membership_id"}
 
@@ -177,11 +224,26 @@ def _own_side(role: str) -> str:
     return "b" if role == PU_B else "a"
 
 
+#: A value for URL arguments the table cannot fill (see the module docstring).
+UNKNOWN_ID = 0
+
+
+def _unfillable(rule, objects: Objects) -> set[str]:
+    known = set(objects.ids) | set(STATIC_ARGUMENTS)
+    return {name for name in rule.arguments
+            if ARGUMENT_SOURCE.get((rule.endpoint, name), name) not in known}
+
+
 def _url_arguments(rule, objects: Objects, role: str, side: str) -> dict[str, object]:
     values: dict[str, object] = {}
+    unfillable = _unfillable(rule, objects)
     for name in rule.arguments:
         source = ARGUMENT_SOURCE.get((rule.endpoint, name), name)
-        if name in STATIC_ARGUMENTS:
+        if name == "filename" and rule.endpoint in PLUGIN_STATIC_FILES:
+            values[name] = PLUGIN_STATIC_FILES[rule.endpoint]
+        elif name in unfillable:
+            values[name] = UNKNOWN_ID
+        elif name in STATIC_ARGUMENTS:
             values[name] = STATIC_ARGUMENTS[name]
         elif name == "notification_id":
             values[name] = objects.ids[name]["other" if side == "other" else role if role != ANON else PU_A]
@@ -195,25 +257,82 @@ def _rules(app):
     return sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
 
 
+def _plugin_of(endpoint: str, loaded) -> str | None:
+    """The loaded plugin whose blueprint serves ``endpoint`` (None: the core's)."""
+    blueprint = endpoint.partition(".")[0] if "." in endpoint else ""
+    names = [n for n in loaded if blueprint == n or blueprint.startswith(n + "_")]
+    return max(names, key=len) if names else None
+
+
+def plugin_rows(app) -> dict[str, frozenset[str]]:
+    """Rows of the loaded plugins' endpoints that ``ALLOWED`` does not list,
+    derived from each view's ``required_permission`` through the app's Policy.
+    An endpoint that declares nothing gets no row (and fails the table check)."""
+    policy = app.extensions["portal.policy"]
+    loaded = host(app).loaded
+    rows: dict[str, frozenset[str]] = {}
+    for rule in _rules(app):
+        endpoint = rule.endpoint
+        if endpoint in ALLOWED or _plugin_of(endpoint, loaded) is None:
+            continue
+        if endpoint.endswith(".static"):
+            rows[endpoint] = EVERYONE  # the plugin's static files
+            continue
+        permission = getattr(app.view_functions[endpoint], "required_permission", None)
+        if permission is None:
+            continue
+        rows[endpoint] = frozenset(
+            name for role in policy.roles_for(permission) for name in TABLE_ROLES[role]
+        )
+    return rows
+
+
 def test_every_endpoint_has_a_row(app):
-    missing = sorted({r.endpoint for r in _rules(app)} - set(ALLOWED))
-    assert not missing, f"endpoints without an authorization row: {missing}"
+    rows = {**plugin_rows(app), **ALLOWED}
+    missing = sorted({r.endpoint for r in _rules(app)} - set(rows))
+    assert not missing, (
+        f"endpoints without an authorization row (a plugin's view needs @permission_required): "
+        f"{missing}"
+    )
     stale = sorted(set(ALLOWED) - {r.endpoint for r in _rules(app)})
     assert not stale, f"rows for endpoints that no longer exist: {stale}"
 
 
-def _endpoints():
+def _collection_app():
+    """The app the test cases are collected from: like the ``app`` fixture's."""
     from tests.conftest import make_app
     import tempfile
     from pathlib import Path
 
-    app = make_app(Path(tempfile.mkdtemp()), None)
+    return make_app(Path(tempfile.mkdtemp()), None, plugins={"probe": _ProbePlugin()},
+                    PLUGINS=INSTALLED_PLUGINS)
+
+
+def _plugin_static_files(app) -> dict[str, str]:
+    """A file each plugin blueprint's static folder really holds."""
+    found = {}
+    for name, blueprint in app.blueprints.items():
+        folder = blueprint.static_folder
+        if folder and f"{name}.static" in app.view_functions:
+            from pathlib import Path
+
+            files = sorted(p for p in Path(folder).rglob("*") if p.is_file())
+            if files:
+                found[f"{name}.static"] = files[0].relative_to(folder).as_posix()
+    return found
+
+
+def _endpoints(app):
     for rule in _rules(app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, rule.rule, method
 
 
-ENDPOINTS = list(_endpoints())
+_APP = _collection_app()
+ENDPOINTS = list(_endpoints(_APP))
+PLUGIN_ROWS = plugin_rows(_APP)
+PLUGIN_STATIC_FILES = _plugin_static_files(_APP)
+del _APP
 
 
 def _is_login_redirect(response) -> bool:
@@ -230,17 +349,20 @@ def _request(client, method: str, url: str):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint, rule_text, method", ENDPOINTS, ids=lambda v: str(v))
-def test_authorization(app, client, world, objects, endpoint, rule_text, method, role):
+def test_authorization(app, client, world, objects, plugins_on, endpoint, rule_text, method, role):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule_text)
     user = world.by_role(role)
     if user is not None:
         client.login(user)
-    allowed = ALLOWED[endpoint]
+    allowed = ALLOWED[endpoint] if endpoint in ALLOWED else PLUGIN_ROWS[endpoint]
     url = rule.build(_url_arguments(rule, objects, role, _own_side(role)), append_unknown=False)[1]
     response = _request(client, method, url)
     where = f"{method} {url} as {role}: {response.status_code} {response.headers.get('Location', '')}"
     if role in allowed and endpoint == "auth.logout":
         assert response.status_code == 302, where  # logging out lands on the login page
+    elif role in allowed and _unfillable(rule, objects):
+        # No such object (UNKNOWN_ID): a 404 is fine, a refusal is not.
+        assert response.status_code not in (401, 403) and not _is_login_redirect(response), where
     elif role in allowed:
         assert response.status_code not in (401, 403, 404) and not _is_login_redirect(response), where
     elif role == ANON:

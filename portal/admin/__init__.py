@@ -1,8 +1,8 @@
 """The vendor side: organizations, users, programs and tiers, the audit log.
 
 One blueprint, ``admin`` under ``/admin``; each screen lives in its own module
-(:mod:`.organizations`, :mod:`.users`, :mod:`.programs`, :mod:`.audit`) and its
-forms in :mod:`.forms`.
+(:mod:`.organizations`, :mod:`.users`, :mod:`.programs`, :mod:`.plugins`,
+:mod:`.audit`) and its forms in :mod:`.forms`.
 """
 
 from flask import Blueprint
@@ -10,4 +10,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Imported for their routes, which register on ``bp``.
-from portal.admin import audit, organizations, programs, users  # noqa: E402,F401
+from portal.admin import audit, organizations, plugins, programs, users  # noqa: E402,F401

@@ -1,8 +1,13 @@
-"""Alembic environment for the portal core (Flask-Migrate layout).
+"""Alembic environment for the portal core and the plugins (Flask-Migrate layout).
 
 Runs inside the app: the engine and the metadata come from Flask-SQLAlchemy, and
 the options from ``Migrate(...)`` in :func:`portal.create_app` (``render_as_batch``
 so that ALTERs work on SQLite).
+
+A plugin's branch runs here too (:mod:`portal.plugin_migrations` sets
+``config.attributes["portal_plugin"]``): its history is kept in its own version
+table, ``alembic_version_<plugin>``, and autogenerate compares only its tables.
+The core's context leaves every plugin's tables and version table alone.
 """
 
 import logging
@@ -28,8 +33,38 @@ config.set_main_option(
 )
 
 
+# Set by portal.plugin_migrations when a plugin's branch runs; None for the core.
+plugin = config.attributes.get("portal_plugin")
+version_table = f"alembic_version_{plugin}" if plugin else "alembic_version"
+
+
 def get_metadata():
     return target_db.metadata
+
+
+def _plugin_names():
+    from portal.plugins import host
+
+    plugin_host = host()
+    return set(plugin_host.installed) | set(plugin_host.loaded)
+
+
+def include_name(name, type_, parent_names):
+    """Autogenerate compares only the tables of this context: the plugin's own
+    (``<plugin>_*``), or for the core everything but plugins' tables."""
+    if type_ != "table":
+        return True
+    if name.startswith("alembic_version"):
+        return False
+    if plugin:
+        return name.startswith(plugin + "_")
+    return not any(name.startswith(other + "_") for other in _plugin_names())
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table":
+        return include_name(name, type_, {})
+    return True
 
 
 def run_migrations_offline():
@@ -38,6 +73,7 @@ def run_migrations_offline():
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=get_metadata(),
         literal_binds=True,
+        version_table=version_table,
         render_as_batch=migrate_state.configure_args.get("render_as_batch", False),
     )
     with context.begin_transaction():
@@ -57,6 +93,9 @@ def run_migrations_online():
 
     conf_args = dict(migrate_state.configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("include_name", include_name)
+    conf_args.setdefault("include_object", include_object)
+    conf_args["version_table"] = version_table
 
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)

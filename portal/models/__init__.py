@@ -9,6 +9,7 @@ from portal.models.organization import (
     OrganizationStatus,
     PartnerType,
 )
+from portal.models.plugin import PluginSetting
 from portal.models.program import Membership, Program, ProgramPlugin, Tier
 from portal.models.types import UTCDateTime, utcnow
 from portal.models.user import PARTNER_ROLES, STAFF_ROLES, Invitation, Role, User
@@ -27,6 +28,7 @@ __all__ = [
     "OrganizationStatus",
     "PartnerApplication",
     "PartnerType",
+    "PluginSetting",
     "Program",
     "ProgramPlugin",
     "Role",
