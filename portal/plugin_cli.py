@@ -103,3 +103,10 @@ def list_command(as_json: bool) -> None:
         for failure in failures:
             times = f" ({failure.count} times)" if failure.count > 1 else ""
             click.echo(f"- {failure.plugin} [{failure.where}] {failure.message}{times}")
+
+
+# The plugin author's kit: `portal plugins new NAME` and `portal plugins docs`.
+from portal.plugin_scaffold import docs_command, new_command  # noqa: E402
+
+plugins_group.add_command(new_command)
+plugins_group.add_command(docs_command)

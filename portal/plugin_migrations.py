@@ -278,6 +278,21 @@ def upgrade_all(sql: bool = False, tag: str | None = None, x_arg: Any = None) ->
     return outcomes
 
 
+def branch_state(plugin: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(applied revisions, newest revisions) of a loaded plugin's branch."""
+    return applied_heads(plugin), tuple(BranchScripts(branch(plugin).folder).get_heads())
+
+
+def pending_plugins() -> list[str]:
+    """Loaded plugins whose branch is not at its newest revision (for ``portal check``)."""
+    pending = []
+    for name in branches():
+        applied, heads = branch_state(name)
+        if set(applied) != set(heads):
+            pending.append(name)
+    return pending
+
+
 # -- the table prefix ---------------------------------------------------------------
 
 def _check_new_tables(plugin: str, tables: Iterable[str]) -> None:
@@ -356,15 +371,13 @@ def _echo(outcomes: Iterable[Outcome]) -> bool:
 
 
 @click.command("upgrade")
-@click.option("-d", "--directory", default=None, hidden=True,
-              help="Migration script directory of the core (default: the portal's own).")
 @click.option("--sql", is_flag=True, help="Don't emit SQL to database - dump to standard output instead.")
 @click.option("--tag", default=None, help='Arbitrary "tag" name - can be used by custom env.py scripts.')
 @click.option("-x", "--x-arg", multiple=True, help="Additional arguments consumed by custom env.py scripts.")
 @click.option("--plugin", default=None, metavar="NAME", help="Upgrade only this plugin's branch.")
 @click.argument("revision", required=False)
 @with_appcontext
-def upgrade_command(directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...],
+def upgrade_command(sql: bool, tag: str | None, x_arg: tuple[str, ...],
                     plugin: str | None, revision: str | None) -> None:
     """Upgrade the core and every loaded plugin to their newest revisions.
 
@@ -383,15 +396,13 @@ def upgrade_command(directory: str | None, sql: bool, tag: str | None, x_arg: tu
 
 
 @click.command("downgrade")
-@click.option("-d", "--directory", default=None, hidden=True,
-              help="Migration script directory of the core (default: the portal's own).")
 @click.option("--sql", is_flag=True, help="Don't emit SQL to database - dump to standard output instead.")
 @click.option("--tag", default=None, help='Arbitrary "tag" name - can be used by custom env.py scripts.')
 @click.option("-x", "--x-arg", multiple=True, help="Additional arguments consumed by custom env.py scripts.")
 @click.option("--plugin", default=None, metavar="NAME", help="Downgrade only this plugin's branch.")
 @click.argument("revision", default="-1")
 @with_appcontext
-def downgrade_command(directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...],
+def downgrade_command(sql: bool, tag: str | None, x_arg: tuple[str, ...],
                       plugin: str | None, revision: str) -> None:
     """Revert the core (or, with --plugin NAME, that plugin's branch) to REVISION.
 
@@ -422,8 +433,7 @@ def plugins_status_command() -> None:
         click.echo("No loaded plugin has migrations.")
         return
     for name, item in found.items():
-        heads = BranchScripts(item.folder).get_heads()
-        applied = applied_heads(name)
+        applied, heads = branch_state(name)
         state = "up to date" if set(applied) == set(heads) else "needs `portal db upgrade`"
         click.echo(f"{name}: at {', '.join(applied) or 'base'} of {', '.join(heads) or '-'} "
                    f"({state}); {item.folder}")

@@ -26,6 +26,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal import hookimpl
 from portal.extensions import db
 from portal.models import (
     Invitation,
@@ -384,3 +385,33 @@ def test_nobody_opens_someone_elses_notification(client, world, objects, role):
     client.login(world.by_role(role))
     response = client.post(f"/notifications/{objects.ids['notification_id']['other']}/open")
     assert response.status_code == 404
+
+
+class _UndeclaredPlugin:
+    """A plugin whose second view forgot ``@permission_required``."""
+
+    def __init__(self) -> None:
+        from flask import Blueprint
+
+        from portal.permissions import permission_required
+
+        self.bp = Blueprint("undeclared", __name__)
+        self.bp.add_url_rule("/", "declared", permission_required("undeclared.view")(lambda: "ok"))
+        self.bp.add_url_rule("/open", "forgotten", lambda: "oops")
+
+    @hookimpl
+    def portal_blueprints(self):  # type: ignore[no-untyped-def]
+        return self.bp
+
+    @hookimpl
+    def portal_permissions(self):  # type: ignore[no-untyped-def]
+        return {"undeclared.view": [Role.PARTNER_ADMIN, Role.VENDOR_ADMIN]}
+
+
+def test_plugin_rows_come_from_the_views_permission_and_undeclared_views_get_none(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, None, plugins={"undeclared": _UndeclaredPlugin()})
+    rows = plugin_rows(app)
+    assert rows["undeclared.declared"] == {PA_A, VA}
+    assert "undeclared.forgotten" not in rows  # so test_every_endpoint_has_a_row would fail

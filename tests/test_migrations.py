@@ -21,6 +21,7 @@ from flask import Flask
 
 from portal import MIGRATIONS_DIR
 from portal.extensions import db
+from portal.plugins import discover
 from tests.conftest import make_app
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -63,6 +64,21 @@ def table_names() -> set[str]:
     return set(sa.inspect(db.engine).get_table_names())
 
 
+def _is_plugin_table(name: str) -> bool:
+    return any(name.startswith(plugin + "_") for plugin in discover())
+
+
+def core_tables() -> set[str]:
+    """The core models' tables. The metadata also holds the tables of installed
+    plugins once a test has loaded them (the authorization table loads every one);
+    their own branches create those (tests/test_plugin_migrations.py)."""
+    return {name for name in db.metadata.tables if not _is_plugin_table(name)}
+
+
+def _core_only(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (type_ == "table" and name is not None and _is_plugin_table(name))
+
+
 def test_migrations_have_a_single_head() -> None:
     script = ScriptDirectory(str(MIGRATIONS_DIR))
     assert len(script.get_heads()) == 1
@@ -71,10 +87,11 @@ def test_migrations_have_a_single_head() -> None:
 def test_upgrade_to_head_matches_the_models(empty_app: Flask) -> None:
     flask_migrate.upgrade()
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _core_only})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
-    assert set(db.metadata.tables) <= table_names()
+    assert core_tables() <= table_names()
 
 
 def test_upgrade_twice_changes_nothing(empty_app: Flask) -> None:
@@ -95,7 +112,7 @@ def test_downgrade_to_base_removes_every_table(empty_app: Flask) -> None:
             )
         assert functions == 0
     flask_migrate.upgrade()  # and back up again from nothing
-    assert set(db.metadata.tables) <= table_names()
+    assert core_tables() <= table_names()
 
 
 def test_audit_trigger_refuses_update_and_delete_after_migrating(empty_app: Flask) -> None:

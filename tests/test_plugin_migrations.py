@@ -255,8 +255,12 @@ def test_db_plugins_shows_each_branch(apps: Apps, plugin_root: Path) -> None:
     assert run(app, "db", "upgrade", CORE_HEAD).exit_code == 0  # a revision: the core only
     assert "hello_greeting" not in tables(app)
     assert "hello: at base of h001 (needs `portal db upgrade`)" in run(app, "db", "plugins").output
+    with app.app_context():
+        assert plugin_migrations.pending_plugins() == ["hello"]
     assert run(app, "db", "upgrade").exit_code == 0
     assert "hello: at h001 of h001 (up to date)" in run(app, "db", "plugins").output
+    with app.app_context():
+        assert plugin_migrations.pending_plugins() == []
 
 
 def test_sql_mode_prints_the_plugin_branch_with_its_own_version_table(
