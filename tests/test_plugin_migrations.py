@@ -353,14 +353,15 @@ def test_models_of_a_plugin_package_must_carry_its_prefix(apps: Apps, plugin_roo
     class Base(DeclarativeBase):  # its own registry: the app's metadata stays the core's
         pass
 
-    def model(name: str, table: str, module: str) -> None:
-        type(name, (Base,), {"__tablename__": table, "__module__": module,
-                             "id": mapped_column(sa.Integer, primary_key=True),
-                             "__annotations__": {"id": Mapped[int]}})
+    def model(name: str, table: str, module: str) -> type:
+        return type(name, (Base,), {"__tablename__": table, "__module__": module,
+                                    "id": mapped_column(sa.Integer, primary_key=True),
+                                    "__annotations__": {"id": Mapped[int]}})
 
-    model("Greeting", "hello_greeting", package.__name__ + ".models")
-    model("Reply", "reply", package.__name__ + ".models")
-    model("Unrelated", "unrelated", "some_other_package.models")
+    # Kept referenced: the registry holds its mappers weakly.
+    models = [model("Greeting", "hello_greeting", package.__name__ + ".models"),  # noqa: F841
+              model("Reply", "reply", package.__name__ + ".models"),
+              model("Unrelated", "unrelated", "some_other_package.models")]
     with app.app_context():
         offending = plugin_migrations.check_model_prefixes(host(app), Base.registry)
     assert offending == ["reply"]

@@ -125,8 +125,9 @@ def portal_template_slot(slot: str, context: dict[str, Any]) -> Any:
         href = url_for("hello.static", filename="hello.css")
         return Markup('<link rel="stylesheet" href="{}">').format(href)
     if slot == "dashboard_top":
-        # A plain string: the portal escapes it.
-        return (90, _("Say hello: post a greeting for your colleagues on the Greetings page."))
+        # (priority, content); Markup.format escapes the (translated) text it inserts.
+        tip = _("Say hello: post a greeting for your colleagues on the Greetings page.")
+        return (90, Markup('<p class="hello-tip muted">{}</p>').format(tip))
     return None
 
 
