@@ -267,12 +267,23 @@ def database_findings() -> list[Finding]:
         ]
     migrate = current_app.extensions["migrate"]
     heads = set(ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_heads())
+    findings = []
     if current != heads:
-        return [
+        findings.append(
             Finding(
                 "database",
                 "is not at the newest migration.",
                 "run `portal db upgrade`.",
             )
-        ]
-    return []
+        )
+    from portal.plugin_migrations import pending_plugins
+
+    for plugin in pending_plugins():
+        findings.append(
+            Finding(
+                f"plugin {plugin}",
+                "has migrations that are not applied.",
+                "run `portal db upgrade` (it upgrades the core and every loaded plugin).",
+            )
+        )
+    return findings

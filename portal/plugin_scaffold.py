@@ -159,7 +159,8 @@ def name_problem(name: str) -> str | None:
 
     installed = discover().get(name)
     if installed is not None:
-        where = f"{installed.distribution} {installed.version}" if installed.distribution else installed.target
+        where = (f"{installed.distribution} {installed.version}" if installed.distribution
+                 else installed.target)
         return f"a plugin named {name!r} is already installed ({where}); pick another name"
     if importlib.util.find_spec(f"portal_{name}") is not None:
         return f"a package named portal_{name} is already importable here; pick another name"
@@ -193,7 +194,8 @@ def _catalogs(plugin: Plugin, files: dict[str, bytes]) -> dict[str, bytes]:
         for lineno, message, comments, context in extract(
             method, io.BytesIO(files[path]), keywords=KEYWORDS, comment_tags=(), options={}
         ):
-            template.add(message, locations=[(path, lineno)], auto_comments=comments, context=context)
+            template.add(message, locations=[(path, lineno)], auto_comments=comments,
+                         context=context)
     german = Catalog(locale=CATALOG_LOCALE, project=plugin.dist, version="0.1.0",
                      domain=plugin.name, fuzzy=False)
     translations: dict[str | tuple[str, str], str | tuple[str, str]] = {
@@ -293,7 +295,8 @@ def new_command(name: str, directory: Path | None, description: str | None) -> N
 
 
 @click.command("docs")
-@click.option("--check", is_flag=True, help="Change nothing; exit with status 1 if it is out of date.")
+@click.option("--check", is_flag=True,
+              help="Change nothing; exit with status 1 if it is out of date.")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The guide to update (default: docs/plugins.md of this checkout).")
 def docs_command(check: bool, path: Path | None) -> None:
@@ -310,7 +313,8 @@ def docs_command(check: bool, path: Path | None) -> None:
         if plugin_docs.is_current(target):
             click.echo(f"{target}: the hook reference is up to date ({count} hooks).")
             return
-        click.echo(f"{target}: the hook reference is out of date; run `portal plugins docs`.", err=True)
+        click.echo(f"{target}: the hook reference is out of date; run `portal plugins docs`.",
+                   err=True)
         click.get_current_context().exit(1)
     try:
         changed = plugin_docs.update(target)

@@ -377,3 +377,14 @@ def test_models_of_a_plugin_package_must_carry_its_prefix(apps: Apps, plugin_roo
 def test_a_plugins_package_is_found_from_its_module(module: str, package: str) -> None:
     plugin = type("Plugin", (), {"__module__": module})()
     assert plugin_migrations.plugin_package(plugin) == package
+
+
+def test_portal_check_reports_a_plugin_with_unapplied_migrations(apps: Apps, plugin_root: Path) -> None:
+    from portal.deploy_check import database_findings
+
+    assert run(apps(), "db", "upgrade").exit_code == 0  # the core only
+    app = apps(hello=hello_plugin(plugin_root))
+    with app.app_context():
+        assert [f.setting for f in database_findings()] == ["plugin hello"]
+        plugin_migrations.upgrade_all()
+        assert database_findings() == []

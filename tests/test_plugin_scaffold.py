@@ -242,7 +242,8 @@ def test_the_catalog_is_what_pybabel_extracts_and_the_page_is_translated(tmp_pat
                                 "-d", "portal_shelf/translations"])
     CommandLineInterface().run(["pybabel", "-q", "compile", "-D", "shelf",
                                 "-d", "portal_shelf/translations"])
-    recompiled = read_catalog(tmp_path / "portal_shelf/translations/de/LC_MESSAGES/shelf.mo", read_mo)
+    recompiled = read_catalog(tmp_path / "portal_shelf/translations/de/LC_MESSAGES/shelf.mo",
+                              read_mo)
     assert {as_tuple(m.id): as_tuple(m.string) for m in recompiled if m.id} == {
         as_tuple(m.id): as_tuple(m.string) for m in compiled if m.id}
 
@@ -351,7 +352,8 @@ def guide(tmp_path) -> Path:
     before, rest = text.split(plugin_docs.START, 1)
     _, after = rest.split(plugin_docs.END, 1)
     path = tmp_path / "plugins.md"
-    path.write_text(before + plugin_docs.START + "\nold\n" + plugin_docs.END + after, encoding="utf-8")
+    stale = before + plugin_docs.START + "\nold\n" + plugin_docs.END + after
+    path.write_text(stale, encoding="utf-8")
     return path
 
 
