@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,7 +14,9 @@ from portal import hookspecs
 from portal.events import emit
 from portal.extensions import db
 from portal.models import Role
+from portal.plugin_migrations import applied_heads, downgrade_plugin, upgrade_all
 from portal.plugins import discover, host, tier_metrics
+from portal.testing import link_in
 from portal_hello.models import HelloGreeting
 
 
@@ -69,8 +70,6 @@ def test_permissions_join_the_policy(portal_app):
 
 
 def test_migrations_create_exactly_the_models_table(portal_empty_app):
-    from portal.plugin_migrations import applied_heads, downgrade_plugin, upgrade_all
-
     outcomes = upgrade_all()
     assert [o.error for o in outcomes] == [None, None]
     assert applied_heads("hello") == ("hello_0001",)
@@ -169,8 +168,6 @@ def test_joining_an_organization_is_welcomed_with_a_greeting(login_as, portal_wo
     response = login_as("partner_admin").post("/organization/team/invite", data={
         "email": "newbie@acme.example", "name": "New Bie", "role": "partner_user", "locale": "en"})
     assert response.status_code == 302
-    from portal.testing import link_in
-
     (message,) = outbox()
     joined = login_as("anonymous").post(link_in(message), data={
         "name": "New Bie", "password": "a long new password", "confirm": "a long new password",

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import AuditEntry
-from portal.testing import switch_off
+from portal.testing import switch_off, switch_on
 from portal_hello.models import MESSAGE_MAX, HelloGreeting
 
 
@@ -100,8 +100,6 @@ def test_switching_back_on_shows_the_data_again(login_as, portal_world):
     switch_off("hello")
     client = login_as("partner_user")
     assert client.get("/p/hello/").status_code == 404
-    from portal.testing import switch_on
-
     switch_on("hello", portal_world.reseller)
     assert "Kept while off" in client.get("/p/hello/").get_data(as_text=True)
 
