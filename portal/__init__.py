@@ -60,6 +60,11 @@ def _init_extensions(app: Flask) -> None:
     from portal.extensions import csrf, db, htmx, migrate
 
     db.init_app(app)
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        # Only this app's engine: importing the portal must not change other
+        # SQLite engines in the process (the pytest plugin imports it everywhere).
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -136,7 +141,6 @@ def _init_cli(app: Flask) -> None:
     register_commands(app)
 
 
-@sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL, enforced foreign keys and NORMAL sync on every SQLite connection."""
     if not isinstance(dbapi_connection, sqlite3.Connection):

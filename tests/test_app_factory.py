@@ -59,3 +59,25 @@ def test_throttling_in_one_app_does_not_limit_another(tmp_path):
         assert client.post("/login", data={"email": "x@example.com", "password": "x"}).status_code == 400
         db.session.remove()
         db.engine.dispose()
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app):
+    import sqlalchemy as sa
+
+    if db.engine.dialect.name != "sqlite":
+        import pytest
+
+        pytest.skip("SQLite settings")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(sa.text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_importing_the_portal_leaves_other_sqlite_engines_alone():
+    import sqlalchemy as sa
+
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 0
+    engine.dispose()
