@@ -73,3 +73,28 @@ def runner(app: Flask) -> Any:
 @pytest.fixture
 def world(app: Flask) -> World:
     return build_world()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: yields (port, received messages)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list = []
+
+    class Collector(Message):
+        def handle_message(self, message):  # type: ignore[no-untyped-def]
+            received.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collector(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()

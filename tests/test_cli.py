@@ -320,29 +320,6 @@ def test_users_create_explains_an_unmigrated_database(fresh_app: Flask) -> None:
 
 # -- portal mail test ------------------------------------------------------------
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, list[Any]]]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that collects what it receives."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received: list[Any] = []
-
-    class Collector(Message):
-        def handle_message(self, message: Any) -> None:
-            received.append(message)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Collector(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
-
-
 def test_mail_test_writes_to_the_outbox_by_default(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["mail", "test", "--to", "ops@vendor.example"])
     assert result.exit_code == 0, result.output

@@ -13,29 +13,6 @@ from portal.models import Organization, PartnerType
 from tests.conftest import message_text
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 collecting messages."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received = []
-
-    class Collector(Message):
-        def handle_message(self, message):  # type: ignore[no-untyped-def]
-            received.append(message)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Collector(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
-
-
 def _reset_mail(world):
     return mail.render_mail(
         world.user_a.email, "password_reset", "en", user=world.user_a, link="http://portal.test/x", hours=2
