@@ -94,11 +94,20 @@ def portal_permissions() -> dict[str, Any]:
 def portal_migrations() -> Any:
     """Return the folder holding the plugin's Alembic revisions, or ``None``.
 
-    Called when migrations run. The plugin's history is its own branch: its
-    first revision has ``branch_labels = ("<plugin name>",)`` and
-    ``down_revision = None``; ``portal db upgrade`` applies every loaded
-    plugin's branch. Tables must be prefixed with the plugin's name
-    (``hello_greeting``). Disabling a plugin never drops its tables.
+    Called when migrations run. The plugin's history is its own branch, kept
+    in its own version table ``alembic_version_<plugin name>``: its first
+    revision has ``branch_labels = ("<plugin name>",)`` and
+    ``down_revision = None``, and may set ``depends_on`` to the core revision
+    it needs (checked against the core's history). ``portal db upgrade``
+    upgrades the core, then every loaded plugin's branch. Tables must be
+    prefixed with the plugin's name (``hello_greeting``). Unloading a plugin
+    never drops its tables; loading it again carries on where it stopped.
+
+    Example::
+
+        @hookimpl
+        def portal_migrations():
+            return Path(__file__).parent / "migrations"
     """
 
 
@@ -118,7 +127,15 @@ def portal_settings() -> Any:
 
     A vendor admin edits them on the admin plugins page; values are validated
     by type and stored per deployment. Read them with
-    ``portal.plugins.setting("hello", "greeting")``.
+    ``portal.plugins.setting("hello", "greeting")``, which falls back to the
+    declared default.
+
+    Example::
+
+        @hookimpl
+        def portal_settings():
+            return [Setting("greeting", _l("Greeting"), type="str", default="Hello"),
+                    Setting("limit", _l("Greetings per day"), type="int", default=10)]
     """
 
 
