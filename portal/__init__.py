@@ -96,12 +96,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.dashboard.views import bp as dashboard_bp
     from portal.health import bp as health_bp
+    from portal.i18n import bp as language_bp
     from portal.notifications import bp as notifications_bp
     from portal.onboarding.views import bp as onboarding_bp
     from portal.organization.views import bp as organization_bp
 
     for bp in (
         health_bp,
+        language_bp,
         auth_bp,
         dashboard_bp,
         account_bp,

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import available_timezones
 
 from babel import Locale
-from flask import Flask, current_app, has_request_context, request
+from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
 from flask_login import current_user
 
 from portal.extensions import babel
@@ -46,7 +46,11 @@ def select_timezone() -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """(code, name in its own language) for each shipped language."""
-    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in languages()]
+    names = []
+    for code in languages():
+        name = Locale.parse(code).get_display_name(code) or code
+        names.append((code, name[:1].upper() + name[1:]))
+    return names
 
 
 _TIMEZONES: list[str] | None = None
@@ -64,8 +68,48 @@ def is_rtl(locale: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    from portal.catalogs import ensure_compiled
+
+    compiled = ensure_compiled(TRANSLATIONS_DIR, Path(app.instance_path) / "translations")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compiled))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     from portal import plugin_i18n
 
     plugin_i18n.init_app(app)  # each plugin's own catalog (domain = plugin name)
+
+
+bp = Blueprint("language", __name__)
+
+#: How long the switcher's choice is remembered in the browser.
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.post("/language")
+def switch() -> Response:
+    """The language switcher: remembered in a cookie, and saved as the user's own
+    setting when someone is logged in (their setting comes first otherwise)."""
+    from portal.auth.views import is_safe_next
+    from portal.extensions import db
+
+    locale = request.form.get("locale", "")
+    target = request.form.get("next") or "/"
+    if not is_safe_next(target):
+        target = "/"
+    if locale not in languages():
+        from portal.errors import bad_request
+        from flask_babel import gettext as _
+
+        bad_request(_("This language is not available."))
+    if getattr(current_user, "is_authenticated", False) and current_user.locale != locale:
+        current_user.locale = locale
+        db.session.commit()
+    response = redirect(target)
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=LOCALE_COOKIE_MAX_AGE,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
+    return response

@@ -91,6 +91,7 @@ def init_app(app: Flask) -> None:
         return {
             "portal_name": app.config["PORTAL_NAME"],
             "page_lang": locale.replace("_", "-"),
+            "current_locale": locale,
             "page_dir": "rtl" if is_rtl(locale) else "ltr",
             "unread_notifications": (
                 unread_count(current_user)

@@ -70,6 +70,7 @@ INSTALLED_PLUGINS = sorted(discover())
 ALLOWED: dict[str, frozenset[str]] = {
     "static": EVERYONE,
     "health.healthz": EVERYONE,
+    "language.switch": EVERYONE,
     # auth
     "auth.login": EVERYONE,
     "auth.logout": SIGNED_IN,
