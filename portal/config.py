@@ -25,7 +25,7 @@ CONFIG_FILENAME = "portal.toml"
 SECRET_KEY_FILENAME = "secret_key"
 
 #: Languages the portal ships catalogs for. English is the source language.
-SHIPPED_LANGUAGES = ("en",)
+SHIPPED_LANGUAGES = ("en", "de", "fr", "es", "pt_BR", "ja", "ar")
 
 DEFAULTS: dict[str, Any] = {
     # "production" unless told otherwise: cookies are Secure, errors are terse.

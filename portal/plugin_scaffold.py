@@ -45,7 +45,7 @@ NAME_MAX = 26
 RESERVED_NAMES = frozenset({
     # blueprints and URL parts
     "account", "admin", "auth", "dashboard", "health", "notifications", "onboarding",
-    "organization", "static", "p", "login", "logout",
+    "organization", "static", "p", "login", "logout", "language",
     # permission prefixes (portal.permissions.CORE_GRANTS)
     "applications", "audit", "organizations", "plugins", "programs", "staff", "team",
     "user", "users",

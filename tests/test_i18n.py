@@ -53,7 +53,7 @@ def test_placeholders_match_between_msgid_and_msgstr(code):
 def test_every_catalog_holds_every_message_of_the_template(code):
     with (TRANSLATIONS_DIR / "messages.pot").open("rb") as handle:
         template = {m.id for m in read_po(handle) if m.id}
-    catalog = {m.id for m in _catalog(code) if m.id and not m.obsolete}
+    catalog = {m.id for m in _catalog(code) if m.id}  # iterating skips obsolete entries
     assert not template - catalog, f"{code}: run `pybabel update` ({len(template - catalog)} missing)"
 
 
