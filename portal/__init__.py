@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.account.views import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.branding import bp as branding_bp
     from portal.dashboard.views import bp as dashboard_bp
     from portal.health import bp as health_bp
     from portal.i18n import bp as language_bp
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (
         health_bp,
         language_bp,
+        branding_bp,
         auth_bp,
         dashboard_bp,
         account_bp,

@@ -282,9 +282,26 @@ def mail_test_command(to: str) -> None:
         raise click.ClickException(f"Unknown MAIL_BACKEND {backend!r}: use 'outbox' or 'smtp'.")
 
 
+# -- portal translations ---------------------------------------------------------
+
+translations_group = AppGroup("translations", help="Message catalogs (see README, Translations).")
+
+
+@translations_group.command("compile")
+@with_appcontext
+def translations_compile_command() -> None:
+    """Compile every translations/<lang>/LC_MESSAGES/*.po whose .mo is missing or stale."""
+    from portal.catalogs import ensure_compiled
+    from portal.i18n import TRANSLATIONS_DIR
+
+    target = ensure_compiled(TRANSLATIONS_DIR, Path(current_app.instance_path) / "translations")
+    click.echo(f"Catalogs compiled in {target}")
+
+
 # -- registration ----------------------------------------------------------------
 
-COMMANDS = (demo_command, check_command, users_group, mail_group, plugins_group)
+COMMANDS = (demo_command, check_command, users_group, mail_group, plugins_group,
+            translations_group)
 
 
 #: Commands FlaskGroup itself answers before ``app.cli``'s.

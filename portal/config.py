@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "PLUGINS": [],
+    # Themes: the folder name under THEMES_PATH (None: the repository's themes/).
+    "THEME": "default",
+    "THEMES_PATH": None,
     # Localization
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",

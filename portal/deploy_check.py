@@ -225,6 +225,18 @@ def check_request_limits(config: Config) -> Iterator[Finding]:
         )
 
 
+def check_theme(config: Config) -> Iterator[Finding]:
+    from portal.theming import theme_problem
+
+    problem = theme_problem(config)
+    if problem:
+        yield Finding(
+            "THEME",
+            f"{problem} The portal falls back to the default theme.",
+            "set THEME to the name of a folder under THEMES_PATH that holds a theme.toml.",
+        )
+
+
 #: Every configuration check, in report order. Plugins may append their own.
 CHECKS: list[Check] = [
     check_environment,
@@ -237,6 +249,7 @@ CHECKS: list[Check] = [
     check_mail,
     check_base_url,
     check_request_limits,
+    check_theme,
 ]
 
 

@@ -52,6 +52,7 @@ CORE_GRANTS: dict[str, tuple[Role, ...]] = {
     # admins switch them and edit their settings.
     "plugins.view": STAFF,
     "plugins.manage": (Role.VENDOR_ADMIN,),
+    "branding.manage": (Role.VENDOR_ADMIN,),
 }
 
 

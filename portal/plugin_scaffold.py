@@ -45,7 +45,7 @@ NAME_MAX = 26
 RESERVED_NAMES = frozenset({
     # blueprints and URL parts
     "account", "admin", "auth", "dashboard", "health", "notifications", "onboarding",
-    "organization", "static", "p", "login", "logout", "language",
+    "organization", "static", "p", "login", "logout", "language", "branding", "theme",
     # permission prefixes (portal.permissions.CORE_GRANTS)
     "applications", "audit", "organizations", "plugins", "programs", "staff", "team",
     "user", "users",
@@ -54,7 +54,7 @@ RESERVED_NAMES = frozenset({
     "notification", "partner", "partner_application", "plugin", "plugin_setting",
     "program", "program_plugin", "tier", "alembic", "alembic_version",
     # `portal` commands (core and Flask)
-    "check", "db", "demo", "mail", "limiter", "run", "shell", "routes",
+    "check", "db", "demo", "mail", "limiter", "run", "shell", "routes", "translations",
     # the core itself: its package, translation domain, test kit
     "portal", "core", "messages", "testing", "test", "tests",
 })

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, has_request_context, request, url_for
-from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from flask import Flask, current_app, has_request_context, request, url_for
+from flask_babel import (format_currency, format_date, format_datetime, get_locale,
+                         lazy_gettext as _l)
 from flask_login import current_user
 
 from portal.geography import country_name
@@ -47,6 +48,7 @@ CORE_NAVIGATION = (
             "onboarding.review"),
     NavItem("admin.plugins", _l("Plugins"), "plugins.view", "vendor", "admin.plugin"),
     NavItem("admin.audit", _l("Audit log"), "audit.view", "vendor", "admin.audit"),
+    NavItem("admin.branding", _l("Branding"), "branding.manage", "vendor", "admin.branding"),
 )
 
 
@@ -70,7 +72,20 @@ def url_with(**changes: Any) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)  # type: ignore[arg-type]
 
 
+def theme_stylesheet() -> str | None:
+    """The active theme's stylesheet URL (None: a theme without theme.css)."""
+    from portal.theming import active_theme
+
+    theme = active_theme(current_app)
+    if theme is None or not (theme.static / "theme.css").is_file():
+        return None
+    return url_for("theme.static", filename="theme.css")
+
+
 def init_app(app: Flask) -> None:
+    from portal import branding, theming
+
+    theming.init_app(app)  # the template loader: theme, then plugins, then core
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -80,8 +95,10 @@ def init_app(app: Flask) -> None:
         navigation=navigation,
         url_with=url_with,
         language_choices=language_choices,
+        theme_stylesheet=theme_stylesheet,
     )
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
+    app.jinja_env.filters["money"] = format_currency  # amount|money("EUR"), in the locale's format
 
     @app.context_processor
     def _page_context() -> dict[str, Any]:
@@ -89,7 +106,8 @@ def init_app(app: Flask) -> None:
         from portal.notifications import unread_count
 
         return {
-            "portal_name": app.config["PORTAL_NAME"],
+            "portal_name": branding.portal_name(),
+            "branding": branding.current(),
             "page_lang": locale.replace("_", "-"),
             "current_locale": locale,
             "page_dir": "rtl" if is_rtl(locale) else "ltr",

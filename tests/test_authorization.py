@@ -132,6 +132,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "admin.plugins": STAFF,  # channel managers read it; only vendor admins switch and configure
     "admin.plugin_switch": VENDOR_ADMIN,
     "admin.plugin_settings": VENDOR_ADMIN,
+    # themes and branding
+    "theme.static": EVERYONE,
+    "branding.stylesheet": EVERYONE,
+    "branding.file": EVERYONE,  # only the logo and favicon in use (else 404)
+    "branding.preview_css": VENDOR_ADMIN,
+    "admin.branding": VENDOR_ADMIN,
+    "admin.branding_preview": VENDOR_ADMIN,
 }
 
 #: Where a route's argument names a different kind of object than its name says.

@@ -10,4 +10,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Imported for their routes, which register on ``bp``.
-from portal.admin import audit, organizations, plugins, programs, users  # noqa: E402,F401
+from portal.admin import audit, branding, organizations, plugins, programs, users  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """The core domain model. Import models from here: ``from portal.models import User``."""
 
 from portal.models.audit import AuditEntry, AuditLogIsAppendOnly
+from portal.models.branding import Branding
 from portal.models.notification import Notification
 from portal.models.onboarding import ApplicationStatus, PartnerApplication
 from portal.models.organization import (
@@ -20,6 +21,7 @@ __all__ = [
     "ApplicationStatus",
     "AuditEntry",
     "AuditLogIsAppendOnly",
+    "Branding",
     "Invitation",
     "ManagerAssignment",
     "Membership",

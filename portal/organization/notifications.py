@@ -31,7 +31,9 @@ def tell_inviter_invitation_accepted(event: Event) -> Iterator[Recipient]:
         where = newcomer.organization.name
         endpoint = "organization.team"
     else:
-        where = current_app.config["PORTAL_NAME"]
+        from portal.branding import portal_name
+
+        where = portal_name()
         endpoint = "admin.users"
     url = url_for(endpoint) if has_request_context() else None
     yield (
