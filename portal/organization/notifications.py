@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import has_request_context, url_for
 
 from portal.events import Event
 from portal.extensions import db
