@@ -46,18 +46,32 @@ def test_english_stays_the_default(login_as):
     assert "<h1>Greetings</h1>" in page
 
 
-def test_every_message_is_translated_and_compiled():
+LANGUAGES = ("de", "fr", "es", "pt_BR", "ja", "ar")
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_message_is_translated_and_compiled(code):
     with open(TRANSLATIONS / "hello.pot", "rb") as handle:
         template = {m.id for m in read_po(handle) if m.id}
-    with open(TRANSLATIONS / "de" / "LC_MESSAGES" / "hello.po", "rb") as handle:
+    with open(TRANSLATIONS / code / "LC_MESSAGES" / "hello.po", "rb") as handle:
         catalog = read_po(handle)
-    german = {m.id: m.string for m in catalog if m.id}
-    assert set(german) == template
-    assert all(german.values()) and not any(m.fuzzy for m in catalog if m.id)
-    with open(TRANSLATIONS / "de" / "LC_MESSAGES" / "hello.mo", "rb") as handle:
+    strings = {m.id: m.string for m in catalog if m.id}
+    assert set(strings) == template
+    assert all(strings.values()) and not any(m.fuzzy for m in catalog if m.id)
+    with open(TRANSLATIONS / code / "LC_MESSAGES" / "hello.mo", "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    for msgid, msgstr in german.items():
-        if isinstance(msgid, tuple):  # plural forms
-            assert [compiled.ngettext(*msgid, n) for n in (1, 2)] == list(msgstr)
+    for msgid, msgstr in strings.items():
+        if isinstance(msgid, tuple):  # plural forms: every form is present
+            assert all(form for form in msgstr)
+            assert compiled.ngettext(*msgid, 1) in msgstr
         else:
             assert compiled.gettext(msgid) == msgstr, "hello.mo is stale: run pybabel compile"
+
+
+@pytest.mark.parametrize("code", ("fr", "ja", "ar"))
+def test_the_plugins_page_in_other_languages(login_as, portal_app, code):
+    portal_app.config["LANGUAGES"] = ["en", *LANGUAGES]
+    page = login_as("partner_user").get("/p/hello/", headers={"Accept-Language": code}).get_data(as_text=True)
+    with open(TRANSLATIONS / code / "LC_MESSAGES" / "hello.po", "rb") as handle:
+        title = read_po(handle)["Greetings"].string
+    assert f"<h1>{title}</h1>" in page
