@@ -193,6 +193,7 @@ def test_demo_serves_over_plain_http_even_from_a_production_config(
     assert served_app.instance_path == app.instance_path
     for application in (app, served_app):
         with application.app_context():
+            db.session.remove()
             db.engine.dispose()
 
 
@@ -216,6 +217,7 @@ def test_check_deploy_is_clean_on_a_production_config(tmp_path: Path,
     with app.app_context():
         flask_migrate.upgrade()
         result = app.test_cli_runner().invoke(args=["check", "--deploy"])
+        db.session.remove()
         db.engine.dispose()
     assert result.exit_code == 0, result.output
     assert "No problems found" in result.output
@@ -236,6 +238,7 @@ def test_check_finds_an_unreachable_database(tmp_path: Path) -> None:
     app = build_app(tmp_path, url)
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["check"])
+        db.session.remove()
         db.engine.dispose()
     assert result.exit_code == 1
     assert "DATABASE_URL: cannot be reached" in result.output

@@ -222,6 +222,7 @@ def test_example_config_works_as_an_instance_config(tmp_path: Path) -> None:
     assert app.config["SESSION_COOKIE_SECURE"] is True
     with app.app_context():
         assert app.test_client().get("/healthz").status_code == 200
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -33,6 +33,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
     app = make_app(tmp_path, url)
     with app.app_context():
         response = app.test_client().get("/healthz")
+        db.session.remove()
         db.engine.dispose()
     assert response.status_code == 503
     body = response.get_json()

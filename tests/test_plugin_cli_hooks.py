@@ -64,6 +64,7 @@ def build(tmp_path: Path) -> Iterator[Any]:
     yield build_app
     for app in made:
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
 
 

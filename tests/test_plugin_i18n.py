@@ -253,6 +253,7 @@ def test_a_plugin_may_name_its_catalog_folder(tmp_path: Path, database_url: str 
         # A plugin without any catalog: its strings stay as written, no error.
         assert PluginTranslations("nobody").gettext("Good morning") == "Good morning"
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -264,4 +265,5 @@ def test_each_app_has_its_own_plugin_domains(app: Flask, tmp_path: Path, databas
     with app.test_request_context(headers={"Accept-Language": "de"}):
         assert PluginTranslations("hello").gettext("Good morning") == "Guten Morgen"
     with other.app_context():
+        db.session.remove()
         db.engine.dispose()

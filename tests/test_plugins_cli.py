@@ -107,6 +107,7 @@ def test_list_works_before_the_database_is_migrated(tmp_path, monkeypatch):
     app = make_app(tmp_path, None, plugins={"hello": HelloPlugin()}, PLUGINS=["ghost"])
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["plugins", "list"])
+        db.session.remove()
         db.engine.dispose()
     assert result.exit_code == 0, result.output
     assert "The database is not ready" in result.output

@@ -59,6 +59,7 @@ def test_theme_override_template_wins_and_extends_the_original(tmp_path, databas
     app = _themed_app(tmp_path, database_url, THEMES_PATH=str(themes), THEME="custom")
     with app.app_context():
         page = app.test_client().get("/login").get_data(as_text=True)
+        db.session.remove()
         db.engine.dispose()
     assert 'id="custom-login"' in page  # the override wins
     assert 'name="password"' in page  # ... and still renders the core's form (super())
@@ -72,6 +73,7 @@ def test_aurora_base_extends_the_core_layout(tmp_path, database_url) -> None:
         page = client.get("/login").get_data(as_text=True)
         with client.get("/theme/theme.css") as response:
             css = response.get_data(as_text=True)
+        db.session.remove()
         db.engine.dispose()
     assert 'class="aurora-mark"' in page
     assert "Partner network" in page
@@ -95,6 +97,7 @@ def test_unknown_theme_logs_an_error_and_falls_back_to_default(tmp_path, databas
     assert app.extensions["portal.theme"].name == "default"
     with app.app_context():
         assert app.test_client().get("/login").status_code == 200
+        db.session.remove()
         db.engine.dispose()
 
 

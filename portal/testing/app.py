@@ -117,9 +117,11 @@ def _reset_sqlite() -> None:
     template = _sqlite_templates.get(key)
     if template is None:
         db.create_all()
+        db.session.remove()
         db.engine.dispose()
         _sqlite_templates[key] = target.read_bytes()
         return
+    db.session.remove()
     db.engine.dispose()
     for suffix in ("-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)

@@ -30,6 +30,7 @@ def _header_background(browser: Any, tmp_path: Path, database_url: str | None, t
         context.close()
         server.stop()
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
 
 
