@@ -253,6 +253,25 @@ def programs_with(plugin: str) -> list[int]:
     return list(db.session.scalars(sa.select(ProgramPlugin.program_id).where(ProgramPlugin.plugin == plugin)))
 
 
+def plugins_on_for(organization_id: int | None) -> set[str]:
+    """Names of the plugins switched on for a program the organization is a
+    current member of (loaded or not)."""
+    from portal.models import Membership
+
+    today = utcnow().date()
+    return set(
+        db.session.scalars(
+            sa.select(ProgramPlugin.plugin)
+            .join(Membership, Membership.program_id == ProgramPlugin.program_id)
+            .where(
+                Membership.organization_id == organization_id,
+                sa.or_(Membership.until.is_(None), Membership.until >= today),
+            )
+            .distinct()
+        )
+    )
+
+
 def active_plugins(user: Any) -> list[str]:
     """Loaded plugins that are on for ``user`` (cached for the request)."""
     loaded = list(host().loaded)
@@ -263,20 +282,7 @@ def active_plugins(user: Any) -> list[str]:
     cache_key = "_portal_active_plugins"
     if has_request_context() and cache_key in g:
         return g.get(cache_key)
-    from portal.models import Membership
-
-    today = utcnow().date()
-    names = set(
-        db.session.scalars(
-            sa.select(ProgramPlugin.plugin)
-            .join(Membership, Membership.program_id == ProgramPlugin.program_id)
-            .where(
-                Membership.organization_id == user.organization_id,
-                sa.or_(Membership.until.is_(None), Membership.until >= today),
-            )
-            .distinct()
-        )
-    )
+    names = plugins_on_for(user.organization_id)
     active = [name for name in loaded if name in names]
     if has_request_context():
         setattr(g, cache_key, active)
@@ -404,17 +410,7 @@ def _register_onboarding_steps(app: Flask, plugin_host: PluginHost) -> None:
     from portal.onboarding import checklist
 
     def plugin_steps(organization: Any) -> list[Any]:
-        from portal.models import Membership
-
-        today = utcnow().date()
-        on = set(
-            db.session.scalars(
-                sa.select(ProgramPlugin.plugin)
-                .join(Membership, Membership.program_id == ProgramPlugin.program_id)
-                .where(Membership.organization_id == organization.id,
-                       sa.or_(Membership.until.is_(None), Membership.until >= today))
-            )
-        )
+        on = plugins_on_for(organization.id)
         return [item for _, item in host(app).call(
             "portal_onboarding_steps", only=[p for p in host(app).loaded if p in on],
             organization=organization)]
