@@ -216,10 +216,52 @@ def portal_tier_metrics() -> Any:
 
 
 @hookspec
-def portal_searchable_documents(since: Any) -> Any:
-    """Yield the plugin's searchable documents changed since ``since``
-    (a datetime, or ``None`` for all), for the resource search index.
+def portal_searchable_documents(since: Any, keys: Any) -> Any:
+    """Yield the plugin's searchable documents for the resource search index.
 
-    Each document is a mapping with ``id``, ``kind``, ``title``, ``body``,
-    ``url``, ``language``, ``audience`` and ``organization_id``.
+    Called with ``since=None, keys=None`` when the index is rebuilt (yield every
+    document), and with ``keys`` — a set of document ids such as
+    ``{"hello_greeting:12"}`` — after a change: yield the current document for
+    each of those ids that is yours and still searchable; an id that nobody
+    yields is removed from the index. Ids are ``"<table name>:<primary key>"``
+    of the record the document shows, so an event about that record
+    (``emit("hello.greeted", greeting)``) refreshes its document by itself.
+    ``since`` (a datetime or ``None``) narrows a call to documents changed since.
+
+    Each document is a mapping:
+
+    * ``id`` (as above), ``kind`` (one of the plugin's kinds, see
+      :func:`portal_search_kinds`), ``title``, ``body`` (plain text),
+      ``url`` (the page a hit opens), ``language`` (``"de"``, ``"pt_BR"`` …);
+    * ``audience``: who may find it, the same rule as the page itself:
+      ``"organization"`` (the people of ``organization_id`` and the staff who
+      reach it), ``"partners"``, ``"public"``, ``"staff"``,
+      ``{"programs": [ids]}`` or ``{"tiers": [ids]}`` (that tier and higher);
+    * optional: ``summary``, ``tags`` (list of strings), ``organization_id``,
+      ``updated_at`` (datetime; recent documents rank higher) and
+      ``permission`` (a permission the user must hold, e.g. ``"deals.view"``).
+
+    The index never shows a plugin's documents to a partner whose programs all
+    have the plugin switched off, nor to a user without ``permission``.
+
+    Example::
+
+        @hookimpl
+        def portal_searchable_documents(since, keys):
+            stmt = sa.select(HelloGreeting)
+            if keys is not None:
+                ids = [int(k.split(":")[1]) for k in keys if k.startswith("hello_greeting:")]
+                stmt = stmt.where(HelloGreeting.id.in_(ids))
+            for greeting in db.session.scalars(stmt):
+                yield {"id": f"hello_greeting:{greeting.id}", "kind": "hello.greeting", ...}
+    """
+
+
+@hookspec
+def portal_search_kinds() -> dict[str, Any]:
+    """Name the kinds of documents the plugin puts in the search index.
+
+    Return ``{"hello.greeting": _l("Greetings")}``: the label (translated when
+    shown) heads the kind's facet on the search page. Kinds start with the
+    plugin's name and a dot.
     """
