@@ -14,6 +14,13 @@ from portal.models.plugin import PluginSetting
 from portal.models.program import Membership, Program, ProgramPlugin, Tier
 from portal.models.types import UTCDateTime, utcnow
 from portal.models.user import PARTNER_ROLES, STAFF_ROLES, Invitation, Role, User
+from portal.models.resource import (  # noqa: E402 - after Program and Tier, which it links to
+    ResourceCategory,
+    ResourcePage,
+    ResourcePageAudience,
+    ResourcePageTag,
+    ResourceStatus,
+)
 
 __all__ = [
     "PARTNER_ROLES",
@@ -33,6 +40,11 @@ __all__ = [
     "PluginSetting",
     "Program",
     "ProgramPlugin",
+    "ResourceCategory",
+    "ResourcePage",
+    "ResourcePageAudience",
+    "ResourcePageTag",
+    "ResourceStatus",
     "Role",
     "Tier",
     "UTCDateTime",
