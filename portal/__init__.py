@@ -101,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.notifications import bp as notifications_bp
     from portal.onboarding.views import bp as onboarding_bp
     from portal.organization.views import bp as organization_bp
+    from portal.resources.views import bp as resources_bp
 
     for bp in (
         health_bp,
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         organization_bp,
         notifications_bp,
         onboarding_bp,
+        resources_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

@@ -37,6 +37,10 @@ CORE_GRANTS: dict[str, tuple[Role, ...]] = {
     "team.view": EVERYONE,
     "team.manage": (Role.PARTNER_ADMIN, Role.VENDOR_ADMIN),
     "notifications.view": EVERYONE,
+    # The resource library: visitors who are not signed in read its public pages
+    # through the same routes (``permission_required(..., anonymous=True)``).
+    "resources.view": EVERYONE,
+    "resources.manage": STAFF,
     # vendor side
     "admin.access": STAFF,
     "organizations.list": STAFF,
@@ -124,8 +128,12 @@ def require(permission: str, obj: Any = None) -> None:
         abort(403)
 
 
-def permission_required(permission: str) -> Callable[[F], F]:
-    """Route decorator: anonymous users go to the login page, others get 403."""
+def permission_required(permission: str, *, anonymous: bool = False) -> Callable[[F], F]:
+    """Route decorator: anonymous users go to the login page, others get 403.
+
+    ``anonymous=True`` lets visitors who are not signed in through instead: the
+    view must then show them only what is public (the resource library does).
+    """
 
     def decorator(view: F) -> F:
         view.required_permission = permission  # type: ignore[attr-defined]
@@ -133,6 +141,8 @@ def permission_required(permission: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
+                if anonymous:
+                    return view(*args, **kwargs)
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             require(permission)
             return view(*args, **kwargs)

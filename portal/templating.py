@@ -20,7 +20,7 @@ class NavItem:
     endpoint: str
     label: Any
     permission: str
-    section: str  # "partner" or "vendor"
+    section: str  # "partner", "vendor" or "all"
 
     @property
     def url(self) -> str:
@@ -40,6 +40,7 @@ CORE_NAVIGATION = (
     NavItem("organization.profile", _l("Organization"), "organization.view", "partner",
             "organization.profile"),
     NavItem("organization.team", _l("Team"), "team.view", "partner", "organization.team"),
+    NavItem("resources.library", _l("Resources"), "resources.view", "all", "resources."),
     NavItem("admin.organizations", _l("Organizations"), "organizations.list", "vendor",
             "admin.organization"),
     NavItem("admin.users", _l("Users"), "users.list", "vendor", "admin.user"),
@@ -56,7 +57,8 @@ def navigation() -> list[NavItem]:
     if not current_user.is_authenticated:
         return []
     section = "partner" if current_user.is_partner else "vendor"
-    items = [i for i in CORE_NAVIGATION if i.section == section or i.endpoint == "dashboard.home"]
+    items = [i for i in CORE_NAVIGATION
+             if i.section in (section, "all") or i.endpoint == "dashboard.home"]
     from portal.plugins import navigation_items
 
     items += [i for i in navigation_items(current_user) if i.section in (section, "all")]

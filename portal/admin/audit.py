@@ -35,6 +35,7 @@ from portal.models import (
     Membership,
     Organization,
     Program,
+    ResourcePage,
     Tier,
     User,
 )
@@ -62,6 +63,8 @@ _SUBJECTS: dict[str, tuple[Any, Callable[[Any], str], Callable[[Any], str | None
     "membership": (Membership, lambda m: str(m.id),
                    lambda m: url_for("admin.organization", organization_id=m.organization_id)),
     "invitation": (Invitation, lambda i: i.email, lambda i: None),
+    "resource_page": (ResourcePage, lambda p: p.title,
+                      lambda p: url_for("resources.edit", page_id=p.id)),
 }
 
 
