@@ -1,5 +1,6 @@
 """Demo data for ``portal demo``: a vendor team, three programs, partner companies
-with their people, pending applications and an invitation.
+with their people, pending applications, an invitation and the resource
+library's pages (:mod:`portal.resources.demo`).
 
 Seeding is idempotent: every record is looked up by its natural key (program slug,
 organization name, email address) and only created when missing, so running
@@ -34,6 +35,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.resources.demo import seed_pages as seed_resource_pages
 
 DEMO_PASSWORD = "demo-password-2026"
 VENDOR_ADMIN_EMAIL = "admin@vendor.example.com"
@@ -469,6 +471,7 @@ def seed() -> SeedResult:
     for application in APPLICATIONS:
         seeder.ensure_application(application)
     seeder.ensure_invitation()
+    seed_resource_pages(seeder.created, seeder.user(VENDOR_ADMIN_EMAIL))
     seed_plugins()
     # Demo data is not news: drop any email an event handler may have queued.
     db.session.info.pop(mail.PENDING_KEY, None)

@@ -19,5 +19,6 @@ from portal.testing.factories import (  # noqa: F401
     assign_manager,
     organization,
     program,
+    resource_page,
     user,
 )

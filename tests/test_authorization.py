@@ -37,7 +37,7 @@ from portal.models import (
     utcnow,
 )
 from portal.plugins import discover, host
-from portal.testing import switch_on
+from portal.testing import factories, switch_on
 
 ANON, PU_A, PA_A, PU_B, CM, VA = (
     "anonymous",
@@ -139,6 +139,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "branding.preview_css": VENDOR_ADMIN,
     "admin.branding": VENDOR_ADMIN,
     "admin.branding_preview": VENDOR_ADMIN,
+    # resource library: visitors read public pages (the table's page is public)
+    "resources.library": EVERYONE,
+    "resources.page": EVERYONE,
+    "resources.manage": STAFF,
+    "resources.new": STAFF,
+    "resources.edit": STAFF,
+    "resources.publish": STAFF,  # the page is published already: 409, allowed but refused
+    "resources.unpublish": STAFF,
+    "resources.delete": STAFF,
+    "resources.preview": STAFF,
 }
 
 #: Where a route's argument names a different kind of object than its name says.
@@ -201,6 +211,7 @@ def objects(world) -> Objects:
         note = Notification(user_id=user.id, event="test", message="Hello", params={}, url="/")
         db.session.add(note)
         notes[key] = note
+    page = factories.resource_page("Partner program guide", "public", tags=["guide"])
     db.session.commit()
     membership_a = world.org_a.memberships[0]
     membership_b = world.org_b.memberships[0]
@@ -215,6 +226,8 @@ def objects(world) -> Objects:
             "program_id": {"a": world.reseller.id, "b": world.reseller.id},
             "tier_id": {"a": world.reseller.tiers[0].id, "b": world.reseller.tiers[0].id},
             "manager_id": {"a": world.manager.id, "b": world.manager.id},
+            "page_id": {"a": page.id, "b": page.id},
+            "slug": {"a": page.slug, "b": page.slug},
         }
     )
 

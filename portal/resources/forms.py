@@ -108,7 +108,8 @@ def default_language() -> str:
 class ResourcePageForm(PortalForm):
     """A page's text, metadata and audience."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the page a title.")),
+                                                Length(max=TITLE_MAX)])
     slug = StringField(
         _l("Address name"), validators=[Optional(), Length(max=SLUG_MAX)],
         description=_l("Lower-case letters, digits and hyphens, as in “deal-registration”. "
@@ -120,7 +121,8 @@ class ResourcePageForm(PortalForm):
         description=_l("One or two sentences shown in the library and in search results."),
     )
     body = TextAreaField(
-        _l("Text"), validators=[DataRequired(), Length(max=BODY_MAX)],
+        _l("Text"), validators=[DataRequired(_l("Write the text of the page.")),
+                                Length(max=BODY_MAX)],
         description=_l("Markdown: # Heading, **bold**, *italic*, [link](https://…), lists, "
                        "tables. HTML is shown as text."),
         render_kw={"rows": 18, "spellcheck": "true"},
@@ -188,10 +190,6 @@ class ResourcePageForm(PortalForm):
             stmt = stmt.where(ResourcePage.id != self._page.id)
         if db.session.scalar(stmt) is not None:
             raise ValidationError(_l("Another page already uses this address name."))
-
-    def validate_body(self, field: TextAreaField) -> None:
-        if not (field.data or "").strip():
-            raise ValidationError(_l("Write the text of the page."))
 
     def validate_tags(self, field: StringField) -> None:
         tags = parse_tags(field.data or "")

@@ -7,7 +7,9 @@ users, and the test config's cheap scrypt still costs a few milliseconds."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from portal.extensions import db
 from portal.models import (
@@ -17,9 +19,13 @@ from portal.models import (
     OrganizationStatus,
     PartnerType,
     Program,
+    ResourceCategory,
+    ResourcePage,
+    ResourceStatus,
     Role,
     Tier,
     User,
+    utcnow,
 )
 
 PASSWORD = "correct horse battery"
@@ -101,3 +107,42 @@ def user(
 def assign_manager(manager: User, org: Organization) -> None:
     db.session.add(ManagerAssignment(organization_id=org.id, user_id=manager.id))
     db.session.flush()
+
+
+def resource_page(
+    title: str | None = None,
+    audience: Any = "partners",
+    *,
+    programs: Iterable[Program] = (),
+    tiers: Iterable[Tier] = (),
+    published: bool = True,
+    tags: Iterable[str] = (),
+    language: str = "en",
+    category: str = "guide",
+    body: str = "Some **guidance** for partners.",
+    summary: str | None = None,
+    slug: str | None = None,
+) -> ResourcePage:
+    """A page of the resource library (published unless ``published=False``)."""
+    from portal.audience import Audience
+    from portal.resources.forms import slugify
+
+    n = next(_seq)
+    title = title or f"Resource page {n}"
+    page = ResourcePage(
+        title=title,
+        slug=slug or f"{slugify(title)}-{n}",
+        summary=summary,
+        body=body,
+        category=ResourceCategory(category),
+        language=language,
+        audience=Audience(audience),
+        status=ResourceStatus.PUBLISHED if published else ResourceStatus.DRAFT,
+        published_at=utcnow() if published else None,
+    )
+    page.programs = list(programs)
+    page.tiers = list(tiers)
+    page.set_tags(tags)
+    db.session.add(page)
+    db.session.flush()
+    return page
