@@ -78,19 +78,20 @@ PAGES = {
         "/admin/programs", "/admin/programs/{program}", "/admin/programs/{program}/edit",
         "/admin/programs/new", "/admin/applications", "/admin/applications/{application}",
         "/admin/audit", "/admin/plugins", "/account/", "/account/password", "/notifications/",
-        "/apply",
+        "/apply", "/resources", "/resources/manage", "/resources/manage/new",
     ),
     "channel_manager": (
         "/", "/admin/organizations", "/admin/organizations/{org}", "/admin/users",
         "/admin/programs", "/admin/applications", "/admin/applications/{application}",
-        "/admin/audit", "/account/", "/notifications/",
+        "/admin/audit", "/account/", "/notifications/", "/resources", "/resources/manage",
     ),
     "partner_admin": (
         "/", "/organization/", "/organization/edit", "/organization/team", "/account/",
-        "/account/password", "/notifications/", "/apply",
+        "/account/password", "/notifications/", "/apply", "/resources",
     ),
     "anonymous": (
         "/login", "/password/forgot", "/apply", "/apply/thanks", "/invitation/not-a-token",
+        "/resources",
     ),
 }
 

@@ -719,3 +719,31 @@ def test_demo_pages_reach_each_demo_login_as_described(app, client):
     assert "Guide du programme de recommandation" in referral - gold
     assert "Channel manager playbook: quarterly business reviews" in staff - gold
     assert "Partner Summit 2027: save the date" not in staff  # a draft: manage list only
+
+
+# -- every language ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["de", "fr", "es", "pt_BR", "ja", "ar"])
+def test_resource_screens_show_no_english_leftovers(client, world, code):
+    from tests.test_i18n_pages import leftovers, page_text
+
+    page = factories.resource_page("Guide", "tiers", tiers=[world.reseller.tiers[1]], tags=["a"])
+    factories.resource_page("Draft", "programs", programs=[world.reseller], published=False)
+    world.manager.locale = code
+    db.session.commit()
+    client.login(world.manager)
+    problems = {}
+    for url in ("/resources", f"/resources/{page.slug}", "/resources/manage",
+                f"/resources/manage/{page.id}/edit", f"/resources/manage/{page.id}/delete"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if found := leftovers(page_text(response), code):
+            problems[url] = found
+    refused = client.post("/resources/manage/new", data=page_form(title="", audience="tiers",
+                                                                  tags="x" * 41))
+    assert refused.status_code == 400
+    if found := leftovers(page_text(refused), code):
+        problems["refused"] = found
+    assert "This field is required" not in page_text(refused)
+    assert not problems, problems
