@@ -207,6 +207,20 @@ def test_core_templates_reach_a_plugin_catalog_with_p(app: Flask) -> None:
     assert html == "Hallo &lt;b&gt; 1 Winken Morgen (Kern)"
 
 
+def test_a_plugins_notification_is_read_in_its_domain_and_the_readers_language(app: Flask) -> None:
+    from portal.models import Notification
+
+    plugin = Notification(user_id=1, event="hello.x", message="Hello %(name)s",
+                          params={"name": "Ada", "_domain": "hello"})
+    core = Notification(user_id=1, event="x", message="Good morning", params={})
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("de"):
+        assert (plugin.render(), core.render()) == ("Hallo Ada", "Morgen (Kern)")
+    with app.test_request_context(), force_locale("en"):
+        assert plugin.render() == "Hello Ada"
+
+
 def test_the_locale_is_still_chosen_by_the_core(app: Flask) -> None:
     client = app.test_client()
     client.set_cookie(LOCALE_COOKIE, "de", domain="portal.test")

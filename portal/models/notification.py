@@ -1,5 +1,9 @@
 """In-app notifications. The message is stored untranslated with its parameters and
-rendered in the reader's language when shown."""
+rendered in the reader's language when shown.
+
+A plugin's message is a msgid of its own translation domain: it says so with the
+parameter ``"_domain": "<plugin>"`` (see :data:`DOMAIN_PARAM`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.models.types import UTCDateTime, utcnow
+
+#: The parameter naming the translation domain of a plugin's message.
+DOMAIN_PARAM = "_domain"
 
 
 class Notification(db.Model):
@@ -29,4 +36,10 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def render(self) -> str:
-        return gettext(self.message, **(self.params or {}))
+        params = dict(self.params or {})
+        domain = params.pop(DOMAIN_PARAM, None)
+        if domain:
+            from portal.plugin_i18n import domain as plugin_domain
+
+            return plugin_domain(str(domain)).gettext(self.message, **params)
+        return gettext(self.message, **params)

@@ -1,0 +1,194 @@
+"""What the current user may see of deal registrations, and the read-side aggregates.
+
+Every query a page, a widget, the export or search makes goes through
+:func:`visible_registrations` (lists) or :func:`registration_or_404` (one), which
+apply the portal's reach (:mod:`portal.scoping`) and one rule of this plugin:
+drafts are the partner's own working copies, so vendor staff never see them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.models import Membership, Program, ProgramPlugin, utcnow
+from portal.scoping import scoped, visible
+from portal_deals.i18n import _l
+from portal_deals.models import DealRegistration, DealStatus
+
+NAME = "deals"
+#: Counts shown on lists and the dashboard stop here ("500+"): their cost stays
+#: the same however many registrations pile up.
+COUNT_CAP = 500
+
+
+def visible_registrations(user: Any = None, *, walk: bool = False) -> sa.Select[Any]:
+    """``SELECT DealRegistration`` limited to what ``user`` (default: current) may see."""
+    user = user if user is not None else current_user
+    stmt = visible(DealRegistration, user, walk=walk)
+    if getattr(user, "is_staff", False):
+        stmt = stmt.where(DealRegistration.status != DealStatus.DRAFT)
+    return stmt
+
+
+def scoped_registrations(stmt: sa.Select[Any], user: Any = None) -> sa.Select[Any]:
+    """Any SELECT over registrations (a count, a sum) limited like :func:`visible_registrations`."""
+    user = user if user is not None else current_user
+    stmt = scoped(stmt, DealRegistration, user)
+    if getattr(user, "is_staff", False):
+        stmt = stmt.where(DealRegistration.status != DealStatus.DRAFT)
+    return stmt
+
+
+def registration_or_404(registration_id: int, user: Any = None) -> DealRegistration:
+    """One registration the user may see, or 404 (never "exists but forbidden")."""
+    registration = db.session.scalars(
+        visible_registrations(user)
+        .where(DealRegistration.id == registration_id)
+        .options(selectinload(DealRegistration.products))
+    ).first()
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def status_condition(status: DealStatus, now: datetime | None = None) -> sa.ColumnElement[bool]:
+    """A WHERE clause for the status as a reader sees it: a protection that has run
+    out is "expired" even before ``portal deals expire`` ran."""
+    now = now or utcnow()
+    column = DealRegistration.status
+    if status is DealStatus.APPROVED:
+        return sa.and_(column == DealStatus.APPROVED, DealRegistration.expires_at > now)
+    if status is DealStatus.EXPIRED:
+        return sa.or_(column == DealStatus.EXPIRED,
+                      sa.and_(column == DealStatus.APPROVED, DealRegistration.expires_at <= now))
+    return column == status
+
+
+def not_lapsed(now: datetime | None = None) -> sa.ColumnElement[bool]:
+    now = now or utcnow()
+    return sa.or_(DealRegistration.status != DealStatus.APPROVED, DealRegistration.expires_at > now)
+
+
+def capped_count(stmt: sa.Select[Any], cap: int = COUNT_CAP) -> int:
+    """How many rows ``stmt`` selects, counting no further than ``cap`` (then ``cap``)."""
+    limited = stmt.with_only_columns(sa.literal(1)).order_by(None).limit(cap).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
+
+
+# -- programs ------------------------------------------------------------------------
+
+def programs_on() -> list[Program]:
+    """The programs the plugin is switched on for, by name."""
+    return list(db.session.scalars(
+        sa.select(Program)
+        .join(ProgramPlugin, sa.and_(ProgramPlugin.program_id == Program.id, ProgramPlugin.plugin == NAME))
+        .order_by(Program.name)
+    ))
+
+
+def eligible_programs(organization_id: int | None) -> list[Program]:
+    """The programs an organization may register deals in: it is a current member
+    and the plugin is on for the program."""
+    if organization_id is None:
+        return []
+    today = utcnow().date()
+    return list(db.session.scalars(
+        sa.select(Program)
+        .join(Membership, Membership.program_id == Program.id)
+        .join(ProgramPlugin, sa.and_(ProgramPlugin.program_id == Program.id, ProgramPlugin.plugin == NAME))
+        .where(
+            Membership.organization_id == organization_id,
+            sa.or_(Membership.until.is_(None), Membership.until >= today),
+        )
+        .order_by(Program.name)
+    ))
+
+
+# -- aggregates (dashboard, tier metric) --------------------------------------------
+
+def pipeline(organization_id: int, now: datetime | None = None) -> dict[DealStatus, int]:
+    """Registrations of one organization per state as read now (one grouped query)."""
+    now = now or utcnow()
+    lapsed = sa.and_(DealRegistration.status == DealStatus.APPROVED, DealRegistration.expires_at <= now)
+    state = sa.case((lapsed, sa.literal(DealStatus.EXPIRED.value)),
+                    else_=sa.cast(DealRegistration.status, sa.String)).label("state")
+    rows = db.session.execute(
+        sa.select(state, sa.func.count())
+        .where(DealRegistration.organization_id == organization_id)
+        .group_by(state)
+    )
+    found = {status: 0 for status in DealStatus}
+    for value, count in rows:
+        found[DealStatus(value)] += count
+    return found
+
+
+def quarter_start(now: datetime | None = None) -> datetime:
+    now = now or utcnow()
+    month = 3 * ((now.month - 1) // 3) + 1
+    return datetime(now.year, month, 1, tzinfo=timezone.utc)
+
+
+def won_value(organization_id: int, since: datetime) -> tuple[Decimal, int]:
+    """Won value (reporting currency) and number of deals won since ``since``."""
+    total, count = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(DealRegistration.final_value_reporting), 0),
+                  sa.func.count())
+        .where(
+            DealRegistration.organization_id == organization_id,
+            DealRegistration.status == DealStatus.WON,
+            DealRegistration.closed_at >= since,
+        )
+    ).one()
+    return Decimal(total or 0), int(count or 0)
+
+
+def won_last_twelve_months(organization_id: int) -> tuple[Decimal, int]:
+    return won_value(organization_id, utcnow() - timedelta(days=365))
+
+
+def review_queue_condition() -> sa.ColumnElement[bool]:
+    """What waits for a reviewer: submitted registrations and extension requests."""
+    return sa.or_(
+        DealRegistration.status == DealStatus.SUBMITTED,
+        sa.and_(DealRegistration.status == DealStatus.APPROVED,
+                DealRegistration.extension_requested_at.is_not(None)),
+    )
+
+
+#: Age buckets of the review queue chart: (from days, to days).
+AGE_BUCKETS = ((0, 1), (1, 3), (3, 7), (7, None))
+AGE_LABELS = (_l("Less than a day"), _l("1 to 3 days"), _l("3 to 7 days"), _l("More than a week"))
+
+
+def queue_ages(user: Any, now: datetime | None = None) -> list[int]:
+    """Submitted registrations in reach waiting 0–1, 1–3, 3–7 and 7+ days (capped counts)."""
+    now = now or utcnow()
+    counts = []
+    for start, end in AGE_BUCKETS:
+        stmt = scoped_registrations(sa.select(DealRegistration.id), user).where(
+            DealRegistration.status == DealStatus.SUBMITTED,
+            DealRegistration.submitted_at <= now - timedelta(days=start),
+        )
+        if end is not None:
+            stmt = stmt.where(DealRegistration.submitted_at > now - timedelta(days=end))
+        counts.append(capped_count(stmt))
+    return counts
+
+
+def has_registered(organization_id: int) -> bool:
+    """Whether the organization has submitted a registration (drafts do not count)."""
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        DealRegistration.organization_id == organization_id,
+        DealRegistration.status != DealStatus.DRAFT,
+    ))))
+
+

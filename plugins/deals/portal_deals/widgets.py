@@ -1,0 +1,121 @@
+"""Dashboard widgets: the partner's pipeline and won value, the reviewer's queue.
+
+Every figure is an aggregate query over indexed columns of one organization, or a
+capped count (:data:`portal_deals.queries.COUNT_CAP`) of the reviewer's reach, so
+the home page costs the same with ten or a hundred thousand registrations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import render_template, url_for
+from flask_babel import format_currency, format_decimal
+from markupsafe import Markup
+
+from portal.extensions import db
+from portal.models import Membership, Tier, utcnow
+from portal_deals import charts, queries
+from portal_deals.models import DealRegistration, DealStatus
+from portal_deals.rules import reporting_currency
+
+#: The pipeline chart's rows, in the order a deal lives them.
+PIPELINE = (DealStatus.DRAFT, DealStatus.SUBMITTED, DealStatus.MORE_INFO, DealStatus.APPROVED,
+            DealStatus.WON, DealStatus.LOST, DealStatus.EXPIRED)
+MONTHS = 6
+METRIC = "won_deal_value"
+
+
+def _month_starts(now: datetime, count: int) -> list[datetime]:
+    starts = []
+    year, month = now.year, now.month
+    for _ in range(count):
+        starts.append(datetime(year, month, 1, tzinfo=timezone.utc))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(starts))
+
+
+def won_by_month(organization_id: int, now: datetime | None = None) -> list[tuple[datetime, Decimal]]:
+    """Won value of each of the last :data:`MONTHS` months (one grouped query)."""
+    now = now or utcnow()
+    starts = _month_starts(now, MONTHS)
+    bucket = sa.case(*[(DealRegistration.closed_at >= start, index)
+                       for index, start in reversed(list(enumerate(starts)))], else_=-1).label("bucket")
+    rows = db.session.execute(
+        sa.select(bucket, sa.func.coalesce(sa.func.sum(DealRegistration.final_value_reporting), 0))
+        .where(DealRegistration.organization_id == organization_id,
+               DealRegistration.status == DealStatus.WON,
+               DealRegistration.closed_at >= starts[0])
+        .group_by(bucket)
+    )
+    totals = {int(index): Decimal(total or 0) for index, total in rows}
+    return [(start, totals.get(index, Decimal(0))) for index, start in enumerate(starts)]
+
+
+def next_requirements(organization_id: int) -> list[dict[str, Any]]:
+    """For each current membership, the next tier that asks for won deal value."""
+    today = utcnow().date()
+    memberships = db.session.scalars(
+        sa.select(Membership).where(Membership.organization_id == organization_id,
+                                    sa.or_(Membership.until.is_(None), Membership.until >= today)))
+    found = []
+    for membership in memberships:
+        higher = db.session.scalars(
+            sa.select(Tier).where(Tier.program_id == membership.program_id,
+                                  Tier.rank > membership.tier.rank).order_by(Tier.rank))
+        for tier in higher:
+            needed = (tier.requirements or {}).get(METRIC)
+            if needed:
+                found.append({"program": membership.program.name, "tier": tier.name,
+                              "needed": Decimal(str(needed))})
+                break
+    return found
+
+
+def partner_widget(user: Any) -> Markup:
+    organization_id = user.organization_id
+    currency = reporting_currency()
+    pipeline = queries.pipeline(organization_id)
+    rows = [(status.value, status.label, pipeline[status], format_decimal(pipeline[status]),
+             url_for("deals.index", status=status.value)) for status in PIPELINE]
+    rows += [(status.value, status.label, pipeline[status], format_decimal(pipeline[status]),
+              url_for("deals.index", status=status.value))
+             for status in (DealStatus.REJECTED, DealStatus.WITHDRAWN) if pipeline[status]]
+    quarter_value, quarter_count = queries.won_value(organization_id, queries.quarter_start())
+    year_value, year_count = queries.won_last_twelve_months(organization_id)
+    months = won_by_month(organization_id)
+    from flask_babel import format_date
+
+    columns = charts.columns([(format_date(start, "MMM"), value, format_currency(value, currency))
+                              for start, value in months])
+    return Markup(render_template(
+        "deals/_widget_partner.html", bars=charts.bars(rows), columns=columns,
+        quarter_value=format_currency(quarter_value, currency), quarter_count=quarter_count,
+        year_value=format_currency(year_value, currency), year_count=year_count,
+        requirements=[{**r, "needed_display": format_currency(r["needed"], currency),
+                       "missing": format_currency(max(Decimal(0), r["needed"] - year_value), currency),
+                       "reached": year_value >= r["needed"]} for r in next_requirements(organization_id)],
+        total=sum(pipeline.values()), chart_width=charts.WIDTH, chart_height=charts.HEIGHT,
+    ))
+
+
+def staff_widget(user: Any) -> Markup:
+    ages = queries.queue_ages(user)
+    labels = queries.AGE_LABELS
+    rows = [(f"age{index}", labels[index], count,
+             format_decimal(count) + ("+" if count >= queries.COUNT_CAP else ""), None)
+            for index, count in enumerate(ages)]
+    waiting = queries.capped_count(queries.scoped_registrations(
+        sa.select(DealRegistration.id), user).where(DealRegistration.status == DealStatus.SUBMITTED))
+    extensions = queries.capped_count(queries.scoped_registrations(
+        sa.select(DealRegistration.id), user).where(DealRegistration.status == DealStatus.APPROVED,
+                                                    DealRegistration.extension_requested_at.is_not(None)))
+    return Markup(render_template(
+        "deals/_widget_staff.html", bars=charts.bars(rows), waiting=waiting, extensions=extensions,
+        cap=queries.COUNT_CAP,
+    ))
