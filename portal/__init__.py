@@ -79,10 +79,13 @@ def _init_domain(app: Flask) -> None:
     from portal import audit, notifications
     from portal.events import EventDispatcher
     from portal.permissions import Policy
+    from portal.resources import handlers as resource_handlers
 
     app.extensions["portal.policy"] = Policy()
     events = EventDispatcher()
     events.connect(audit.record, critical=True)
+    # Pages written for a tier that is deleted lose it in the same transaction.
+    events.connect(resource_handlers.on_event, critical=True)
     events.connect(notifications.on_event)
     app.extensions["portal.events"] = events
     from portal.onboarding import checklist

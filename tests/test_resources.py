@@ -297,6 +297,24 @@ def test_a_page_turned_staff_only_disappears_for_partners(client, world, library
     assert client.get(f"/resources/{page.slug}").status_code == 404
 
 
+def test_deleting_a_tier_takes_it_out_of_the_pages_written_for_it(client, world):
+    program = factories.program("Alliance", tiers=("Member", "Premier"))
+    premier = program.tiers[1]
+    page = factories.resource_page("Premier guide", "tiers", tiers=[premier, world.reseller.tiers[2]])
+    only = factories.resource_page("Premier only", "tiers", tiers=[premier])
+    db.session.commit()
+    premier_id = premier.id
+    client.login(world.vendor_admin)
+    response = client.post(f"/admin/programs/{program.id}/tiers/{premier_id}/delete")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert page.tiers == [world.reseller.tiers[2]]
+    assert tokens_in_db(page) == ["staff", f"tier:{world.reseller.tiers[2].id}"]
+    assert only.tiers == [] and tokens_in_db(only) == ["staff"]
+    entry = last_entry("resource.updated")
+    assert entry.subject_id == only.id and entry.before["tier_ids"] == [premier_id]
+
+
 def test_partners_cannot_manage_and_visitors_are_asked_to_log_in(client, world, library):
     page = library["public"]
     urls = ["/resources/manage", "/resources/manage/new", f"/resources/manage/{page.id}/edit",
