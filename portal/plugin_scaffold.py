@@ -46,6 +46,7 @@ RESERVED_NAMES = frozenset({
     # blueprints and URL parts
     "account", "admin", "auth", "dashboard", "health", "notifications", "onboarding",
     "organization", "static", "p", "login", "logout", "language", "branding", "theme",
+    "resources",
     # permission prefixes (portal.permissions.CORE_GRANTS)
     "applications", "audit", "organizations", "plugins", "programs", "staff", "team",
     "user", "users",
@@ -53,6 +54,8 @@ RESERVED_NAMES = frozenset({
     "audit_entry", "invitation", "manager", "manager_assignment", "membership",
     "notification", "partner", "partner_application", "plugin", "plugin_setting",
     "program", "program_plugin", "tier", "alembic", "alembic_version",
+    "resource", "resource_page", "resource_page_audience", "resource_page_program",
+    "resource_page_tag", "resource_page_tier",
     # `portal` commands (core and Flask)
     "check", "db", "demo", "mail", "limiter", "run", "shell", "routes", "translations",
     # the core itself: its package, translation domain, test kit
