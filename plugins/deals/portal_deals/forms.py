@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask_babel import format_decimal
 from wtforms import (DateField, DecimalField, HiddenField, IntegerField,
                      SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.extensions import db
 from portal.forms import (CountrySelectField, EmailAddress, PortalForm, WebsiteURL,
@@ -115,7 +116,10 @@ class ProductsField(MultiCheckboxField):
 
 
 class AmountField(DecimalField):
-    """A money amount; what is not a number gets a message that says so."""
+    """A money amount (a text input: "25 000" is fine); what is not a number gets
+    a message that says so."""
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if valuelist:
@@ -164,7 +168,7 @@ class RegistrationForm(PortalForm):
                                 render_kw={"type": "email", "autocomplete": "off"})
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40), Phone()])
     products = ProductsField(_l("Products"), coerce=int)
-    value = AmountField(_l("Estimated value"), places=2, validators=[DataRequired(
+    value = AmountField(_l("Estimated value"), places=2, validators=[InputRequired(
         message=_l("Enter the estimated value, like 25000."))],
         render_kw={"inputmode": "decimal"})
     currency = SelectField(_l("Currency"))
@@ -309,7 +313,7 @@ class NoteForm(PortalForm):
 
 
 class WonForm(PortalForm):
-    final_value = AmountField(_l("Final value"), places=2, validators=[DataRequired(
+    final_value = AmountField(_l("Final value"), places=2, validators=[InputRequired(
         message=_l("Enter the final value, like 25000."))], render_kw={"inputmode": "decimal"})
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=REASON_MAX)],
                          render_kw={"rows": 2})

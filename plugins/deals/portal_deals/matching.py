@@ -58,7 +58,10 @@ MULTI_LEVEL_SUFFIXES = frozenset("""
     co.in net.in org.in firm.in co.id co.th co.il co.za org.za
     com.tr com.sa com.eg com.qa com.kw ae.org co.ae
     com.pl com.pt com.es com.gr com.ro com.ua
+    example.com example.net example.org
 """.split())
+# (The documentation domains of RFC 2606 are treated as suffixes: demo data and
+# tests name customers ``initech.example.com``, which must not all be one domain.)
 #: Addresses at these providers say nothing about the customer's company.
 FREE_MAIL = frozenset("""
     gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com ymail.com
@@ -224,9 +227,9 @@ def compare(mine: Customer, other: Customer, product_names: dict[int, str] | Non
     reasons: list[Reason] = []
     score = 0
     if mine.domain and mine.domain == other.domain:
-        if mine.host and other.host and mine.host != other.host and (
-                mine.host.endswith("." + other.host) or other.host.endswith("." + mine.host)):
-            reasons.append(Reason("subdomain", {"a": mine.host, "b": other.host}))
+        a, b = _bare(mine.host), _bare(other.host)
+        if a and b and a != b:
+            reasons.append(Reason("subdomain", {"domain": mine.domain, "a": a, "b": b}))
         else:
             reasons.append(Reason("same_domain", {"domain": mine.domain}))
         score = 95
@@ -254,6 +257,10 @@ def compare(mine: Customer, other: Customer, product_names: dict[int, str] | Non
         reasons.append(Reason("other_country", {"a": mine.country, "b": other.country}))
         score -= 10
     return Match(max(0, min(100, score)), reasons)
+
+
+def _bare(host: str | None) -> str | None:
+    return host[4:] if host and host.startswith("www.") else host
 
 
 def claim_keys(customer: Customer) -> list[str]:

@@ -24,7 +24,7 @@ from portal_deals.forms import (OPTIONAL_FIELD_LABELS, BulkForm, NoteForm, Produ
 from portal_deals.i18n import _, ngettext
 from portal_deals.models import DealProduct, DealRegistration, DealRules, DealStatus
 from portal_deals.rules import rules_for
-from portal_deals.views import PER_PAGE, _detail, _int_arg, _page_number
+from portal_deals.views import PER_PAGE, _detail, _int_arg, _page_number, settled
 
 R = DealRegistration
 QUEUE_SORTS = {
@@ -42,7 +42,7 @@ def _reviewable(registration_id: int) -> DealRegistration:
     registration = queries.registration_or_404(registration_id)
     if not can(current_user, "deals.review", registration):
         abort(403)
-    return registration
+    return settled(registration)
 
 
 def queue_query() -> tuple[sa.Select[Any], dict[str, Any]]:

@@ -377,15 +377,17 @@ def _settle_claim_holders(claims: list[DealClaim], now: datetime) -> None:
     if not claims:
         return
     keys = {c.key for c in claims}
-    holders = db.session.scalars(
-        sa.select(DealRegistration)
+    holder_ids = db.session.scalars(
+        sa.select(DealRegistration.id)
         .join(DealClaim, DealClaim.registration_id == DealRegistration.id)
         .where(DealClaim.key.in_(keys), DealRegistration.status == S.APPROVED,
                DealRegistration.expires_at <= now)
         .distinct()
-    )
-    for holder in list(holders):
-        settle(holder, now)
+    ).all()
+    for holder_id in holder_ids:
+        holder = db.session.get(DealRegistration, holder_id)
+        if holder is not None:
+            settle(holder, now)
 
 
 def take_claims(registration: DealRegistration, now: datetime | None = None) -> None:
@@ -470,7 +472,7 @@ def request_extension(registration: DealRegistration, actor: Any, reason: str) -
         raise TransitionRefused(ngettext(
             "No extension is left: the program allows %(num)d extension.",
             "No extension is left: the program allows %(num)d extensions.",
-            rules.max_extensions, num=rules.max_extensions))
+            rules.max_extensions))
     if registration.extension_requested_at is not None:
         raise TransitionRefused(_("An extension is already requested and waits for review."))
     before = registration.audit_state()

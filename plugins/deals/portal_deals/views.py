@@ -328,12 +328,20 @@ def detail(registration_id: int) -> Any:
     return _detail(registration)
 
 
+def settled(registration: DealRegistration) -> DealRegistration:
+    """Before a change: a protection whose period is over expires now, for good
+    (committed), whatever becomes of the change asked for."""
+    if services.settle(registration):
+        db.session.commit()
+    return registration
+
+
 def _own(registration_id: int) -> DealRegistration:
     """A registration the current partner may change (their organization's)."""
     registration = queries.registration_or_404(registration_id)
     if not can(current_user, "deals.register", registration):
         abort(403)
-    return registration
+    return settled(registration)
 
 
 def _done(registration: DealRegistration, message: str) -> Any:

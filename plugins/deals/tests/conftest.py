@@ -36,7 +36,7 @@ def products(portal_app: Any) -> dict[str, Any]:
     return items
 
 
-def form_data(products: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+def form_data(catalogue: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     """A valid registration form, as a browser sends it."""
     data: dict[str, Any] = {
         "customer_name": "Initech GmbH",
@@ -46,7 +46,7 @@ def form_data(products: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         "contact_name": "Bill Lumbergh",
         "contact_email": "bill@initech.example.com",
         "contact_phone": "+49 30 1234567",
-        "products": [str(products["FW-100"].id)],
+        "products": [str(catalogue["FW-100"].id)],
         "value": "25000",
         "currency": "EUR",
         "expected_close": (utcnow().date() + timedelta(days=60)).isoformat(),

@@ -1,0 +1,71 @@
+"""The plugin as the portal sees it: discovery, hooks, conventions, migrations."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import url_for
+
+from portal.extensions import db
+from portal.models import Role
+from portal.plugin_migrations import applied_heads, downgrade_plugin, upgrade_all
+from portal.plugins import discover, host
+
+
+def test_it_is_a_built_in_plugin_found_through_its_entry_point():
+    installed = discover()["deals"]
+    assert installed.target == "portal_deals"
+    assert installed.distribution == "partner-portal"
+
+
+def test_it_loads_without_failures(portal_app):
+    assert "deals" in host().loaded
+    assert [f for f in host().failures if f.plugin == "deals"] == []
+    assert str(host().info["deals"]["label"]) == "Deal registration"
+
+
+def test_urls_live_under_its_prefix(portal_app):
+    with portal_app.test_request_context():
+        assert url_for("deals.index") == "/p/deals/"
+        assert url_for("deals.static", filename="deals.css") == "/p/deals/static/deals.css"
+
+
+def test_permissions_are_prefixed_and_granted(portal_app):
+    policy = portal_app.extensions["portal.policy"]
+    names = [p for p in policy.permissions() if p.startswith("deals.")]
+    assert names == ["deals.comment", "deals.configure", "deals.export", "deals.register",
+                     "deals.review", "deals.view"]
+    assert policy.roles_for("deals.review") == {Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN}
+    assert policy.roles_for("deals.register") == {Role.PARTNER_USER, Role.PARTNER_ADMIN}
+
+
+def test_every_route_declares_its_permission(portal_app):
+    for rule in portal_app.url_map.iter_rules():
+        if rule.endpoint.startswith("deals.") and rule.endpoint != "deals.static":
+            view = portal_app.view_functions[rule.endpoint]
+            assert getattr(view, "required_permission", "").startswith("deals."), rule.endpoint
+
+
+def test_tables_carry_the_prefix():
+    from portal_deals import models
+
+    tables = {t.name for t in db.metadata.tables.values() if t.name.startswith("deals_")}
+    assert tables == {"deals_product", "deals_rules", "deals_registration", "deals_registration_product",
+                      "deals_claim", "deals_history", "deals_comment", "deals_attachment"}
+    assert models.DealRegistration.__tablename__ == "deals_registration"
+
+
+def test_the_migration_creates_exactly_the_models_tables_and_downgrades(portal_empty_app):
+    outcomes = upgrade_all()
+    assert [o.error for o in outcomes] == [None, None]
+    assert applied_heads("deals") == ("deals_0001",)
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert [d for d in differences if "deals_" in repr(d)] == []
+    assert [f for f in host().failures if f.plugin == "deals"] == []
+    downgrade_plugin("deals", "base")
+    names = set(sa.inspect(db.engine).get_table_names())
+    assert not {n for n in names if n.startswith("deals_")}
+    assert "organization" in names  # the core is untouched
