@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
+from flask_login import AnonymousUserMixin
 
 from portal.audience import Audience, content_tokens
 from portal.extensions import db
@@ -30,6 +31,7 @@ from portal.models.resource import (
 )
 from portal.resources.forms import parse_tags, slugify
 from portal.resources.markdown import ALLOWED_TAGS, plain_text, render
+from portal.resources.queries import may_see
 from portal.resources.search import KINDS, searchable_documents
 from tests import factories
 
@@ -115,8 +117,8 @@ def test_links_get_rel_and_keep_safe_addresses():
 
 
 def test_images_only_from_http_or_this_site():
-    html = render("![a](https://cdn.example.com/a.png) ![b](/static/b.png) ![c](//evil.example/c.png) "
-                  "![d](mailto:x@example.com)")
+    html = render("![a](https://cdn.example.com/a.png) ![b](/static/b.png) "
+                  "![c](//evil.example/c.png) ![d](mailto:x@example.com)")
     assert 'src="https://cdn.example.com/a.png" alt="a"' in html
     assert 'src="/static/b.png" alt="b"' in html
     assert "evil.example" not in html and "mailto" not in html
@@ -250,6 +252,8 @@ def test_each_role_opens_exactly_the_pages_of_its_audience(client, world, librar
     if user is not None:
         client.login(user)
     assert opens(client, library) == SEES[role]
+    reader = user if user is not None else AnonymousUserMixin()
+    assert {key for key, page in library.items() if may_see(page, reader)} == SEES[role]
 
 
 @pytest.mark.parametrize("role", list(SEES))
@@ -300,7 +304,8 @@ def test_a_page_turned_staff_only_disappears_for_partners(client, world, library
 def test_deleting_a_tier_takes_it_out_of_the_pages_written_for_it(client, world):
     program = factories.program("Alliance", tiers=("Member", "Premier"))
     premier = program.tiers[1]
-    page = factories.resource_page("Premier guide", "tiers", tiers=[premier, world.reseller.tiers[2]])
+    page = factories.resource_page("Premier guide", "tiers",
+                                   tiers=[premier, world.reseller.tiers[2]])
     only = factories.resource_page("Premier only", "tiers", tiers=[premier])
     db.session.commit()
     premier_id = premier.id
@@ -456,7 +461,8 @@ def test_a_taken_title_gets_a_numbered_slug(client, staff):
 
 def test_programs_audience_saves_the_programs_and_their_tokens(client, staff):
     client.post("/resources/manage/new", data=page_form(
-        audience="programs", programs=[str(staff.reseller.id)], tiers=[str(staff.referral.tiers[0].id)]))
+        audience="programs", programs=[str(staff.reseller.id)],
+        tiers=[str(staff.referral.tiers[0].id)]))
     page = db.session.scalars(sa.select(ResourcePage)).one()
     assert page.programs == [staff.reseller] and page.tiers == []  # tiers are not the audience
     assert tokens_in_db(page) == [f"program:{staff.reseller.id}", "staff"]

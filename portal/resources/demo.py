@@ -239,7 +239,8 @@ suivant le paiement du client. Les partenaires *Preferred* reçoivent 12 %.
     DemoPage(
         "anuncio-nuevos-precios-para-distribuidores",
         "Anuncio: nuevos precios para distribuidores",
-        "La lista de precios cambia el 1 de enero; las ofertas registradas mantienen el precio anterior.",
+        "La lista de precios cambia el 1 de enero; las ofertas registradas mantienen "
+        "el precio anterior.",
         ResourceCategory.ANNOUNCEMENT, "es", Audience.PROGRAMS, ("precios", "distribuidores"),
         """\
 A partir del **1 de enero** entra en vigor la nueva lista de precios para

@@ -226,7 +226,8 @@ class LibraryFilterForm(FilterForm):
     category = ChoiceField(_l("Category"), default="")
     language = ChoiceField(_l("Language"), default="")
     tag = StringField(_l("Tag"), validators=[Optional(), Length(max=TAG_MAX)],
-                      filters=[lambda v: " ".join(v.split()).lower() if isinstance(v, str) else v])
+                      filters=[lambda v: " ".join(v.split()).lower() if isinstance(v, str) else v],
+                      render_kw={"type": "search"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

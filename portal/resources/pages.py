@@ -26,8 +26,9 @@ def apply_form(form: ResourcePageForm, page: ResourcePage, user: Any) -> None:
     page.audience = audience
     # Only the audience in force keeps its choices: programs ticked before the
     # author switched to "all partners" must not linger in the page's state.
-    page.programs = form.chosen(Program, form.programs.data) if audience is Audience.PROGRAMS else []
-    page.tiers = form.chosen(Tier, form.tiers.data) if audience is Audience.TIERS else []
+    programs, tiers = form.programs.data, form.tiers.data
+    page.programs = form.chosen(Program, programs) if audience is Audience.PROGRAMS else []
+    page.tiers = form.chosen(Tier, tiers) if audience is Audience.TIERS else []
     page.set_tags(form.parsed_tags)
     if page.author_id is None and page.id is None:
         page.author_id = getattr(user, "id", None)

@@ -70,7 +70,8 @@ def _audience(page: ResourcePage, programs: list[int], tiers: list[int]) -> Any:
 
 def _url_builder() -> Any:
     """Paths of page views, outside a request too (``portal search reindex``)."""
-    adapter = current_app.url_map.bind("", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+    root = current_app.config.get("APPLICATION_ROOT") or "/"
+    adapter = current_app.url_map.bind("", script_name=root)
     return lambda slug: adapter.build("resources.page", {"slug": slug})
 
 

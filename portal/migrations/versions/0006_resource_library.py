@@ -92,7 +92,8 @@ def upgrade():
         sa.Column("tier_id", sa.Integer(), nullable=False),
         _page_fk("resource_page_tier"),
         sa.ForeignKeyConstraint(["tier_id"], ["tier.id"],
-                                name=op.f("fk_resource_page_tier_tier_id_tier"), ondelete="CASCADE"),
+                                name=op.f("fk_resource_page_tier_tier_id_tier"),
+                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("page_id", "tier_id", name=op.f("pk_resource_page_tier")),
     )
     for table, column in (("resource_page_program", "program_id"), ("resource_page_tag", "tag"),
