@@ -347,7 +347,8 @@ class BulkForm(PortalForm):
     """The review queue's bulk action on the ticked registrations."""
 
     action = SelectField(_l("Action"))
-    reason = TextAreaField(_l("Reason (for rejections)"), validators=[Optional(), Length(max=REASON_MAX)],
+    # No Optional(): it would stop the chain before validate_reason.
+    reason = TextAreaField(_l("Reason (for rejections)"), validators=[Length(max=REASON_MAX)],
                            render_kw={"rows": 2})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
