@@ -1,0 +1,278 @@
+"""The Whoosh search backend: one index folder on this host.
+
+Layout of ``SEARCH_INDEX_PATH``::
+
+    CURRENT            the name of the live index folder (replaced atomically)
+    ix-<stamp>/        a Whoosh index; a rebuild writes a new one, then flips CURRENT
+    writer.lock        held by the one process that writes (see portal.search.indexer)
+
+Each document is indexed in the fields of its own language (``title_de``,
+``body_de`` …, analysed by :mod:`portal.search.analysis`); a query is analysed
+once per language it searches. Who may see a document is part of the query
+itself — an ``acl`` term the user reaches, a plugin that is on for them, a
+permission they hold — so counts, facets and snippets only ever come from
+documents the user may open.
+
+Searchers are kept open per process and refreshed when another process commits
+(``up_to_date`` is one directory listing); opening one costs tens of
+milliseconds, a search a few.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+from whoosh import highlight, index
+from whoosh.analysis import NgramFilter
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
+
+from portal.search.analysis import ANALYZER_LANGUAGES, GENERIC, analyzer, analyzer_language, prefix_analyzer
+from portal.search.backend import Progress, SearchDocument, SearchRequest, SearchResults
+from portal.search.executor import NO_PERMISSION, PREFIX_MAX, QueryExecutor
+
+CURRENT = "CURRENT"
+ANALYZER_SET = tuple(sorted(set(ANALYZER_LANGUAGES.values()) | {GENERIC}))
+#: Stored text kept for snippets; a match further in shows the summary instead.
+SNIPPET_SOURCE_CHARS = 4000
+
+
+def schema() -> Schema:
+    """The index's fields; every analyzer language has a title and a body field."""
+    fields: dict[str, Any] = {
+        "id": ID(stored=True, unique=True),
+        "kind": ID(stored=True, sortable=True),
+        "plugin": ID,
+        "perm": ID,
+        "acl": KEYWORD(scorable=False),
+        "language": ID(stored=True),
+        "tags": KEYWORD(stored=True, lowercase=True, commas=True, scorable=False),
+        "org": ID(stored=True),
+        "updated": NUMERIC(int, bits=64, stored=True, sortable=True),
+        "title": STORED,
+        "summary": STORED,
+        "url": STORED,
+        "text": STORED,  # the start of the body, for snippets
+        "prefix": TEXT(analyzer=prefix_analyzer() | NgramFilter(2, PREFIX_MAX, at="start"),
+                       phrase=False),
+    }
+    for lang in ANALYZER_SET:
+        fields[f"title_{lang}"] = TEXT(analyzer=analyzer(lang))
+        fields[f"body_{lang}"] = TEXT(analyzer=analyzer(lang))
+    return Schema(**fields)
+
+
+def _epoch(moment: datetime | None) -> int:
+    if moment is None:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def _fields(doc: SearchDocument) -> dict[str, Any]:
+    lang = analyzer_language(doc.language)
+    return {
+        "id": doc.id,
+        "kind": doc.kind,
+        "plugin": doc.plugin,
+        "perm": doc.permission or NO_PERMISSION,
+        "acl": " ".join(doc.tokens),
+        "language": doc.language,
+        "tags": ",".join(doc.tags),
+        "org": str(doc.organization_id) if doc.organization_id is not None else "",
+        "updated": _epoch(doc.updated_at),
+        "title": doc.title,
+        "summary": doc.summary,
+        "url": doc.url,
+        "text": doc.body[:SNIPPET_SOURCE_CHARS],
+        "prefix": doc.title,
+        f"title_{lang}": doc.title,
+        f"body_{lang}": doc.body,
+    }
+
+
+class WhooshBackend:
+    """See the module docstring. One instance per app and process."""
+
+    def __init__(self, path: str | os.PathLike[str], *, write_memory_mb: int = 256) -> None:
+        self.path = Path(path)
+        self.write_memory_mb = write_memory_mb
+        self._lock = threading.RLock()
+        self._ix: Any = None
+        self._ix_name: str | None = None
+        self._searcher: Any = None
+        self._executor = QueryExecutor()
+        self._current_mtime: float | None = None
+
+    # -- opening ---------------------------------------------------------------
+    def _current_name(self) -> str | None:
+        try:
+            name = (self.path / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def _open(self) -> Any:
+        """The live index, reopened when a rebuild switched CURRENT. Raises
+        ``LookupError`` when there is none, other errors when it is unreadable."""
+        try:
+            mtime = (self.path / CURRENT).stat().st_mtime
+        except FileNotFoundError:
+            self._drop()
+            raise LookupError("no search index") from None
+        if self._ix is not None and mtime == self._current_mtime:
+            return self._ix
+        name = self._current_name()
+        if name is None:
+            raise LookupError("no search index")
+        if name != self._ix_name or self._ix is None:
+            self._drop()
+            self._ix = index.open_dir(str(self.path / name))
+            self._ix_name = name
+        self._current_mtime = mtime
+        return self._ix
+
+    def _drop(self) -> None:
+        if self._searcher is not None:
+            try:
+                self._searcher.close()
+            except Exception:  # noqa: BLE001 - closing a broken index must not raise
+                pass
+        if self._ix is not None:
+            try:
+                self._ix.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._searcher = self._ix = self._ix_name = None
+        self._executor.clear()
+
+    def _fresh_searcher(self) -> Any:
+        ix = self._open()
+        if self._searcher is None:
+            self._searcher = ix.searcher()
+        elif not self._searcher.up_to_date():
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    # -- state -------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            try:
+                searcher = self._fresh_searcher()
+                return {"ok": True, "state": "ready", "documents": searcher.doc_count()}
+            except LookupError:
+                return {"ok": True, "state": "not_built", "documents": 0}
+            except Exception as error:  # noqa: BLE001 - report, never raise
+                self._drop()
+                return {"ok": False, "state": "corrupt", "error": type(error).__name__}
+
+    # -- writing -------------------------------------------------------------------
+    def index(self, documents: Iterable[SearchDocument], delete: Iterable[str] = ()) -> None:
+        """Replace/add and delete in one commit. The caller holds the writer lock
+        (portal.search.indexer); Whoosh's own lock is a second guard."""
+        ix = self._writable()
+        writer = ix.writer(limitmb=64)
+        try:
+            for doc_id in delete:
+                writer.delete_by_term("id", doc_id)
+            for doc in documents:
+                writer.update_document(**_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def _writable(self) -> Any:
+        with self._lock:
+            return self._open()
+
+    def rebuild(self, documents: Iterable[SearchDocument], progress: Progress | None = None) -> int:
+        """Write a whole new index beside the live one, then switch CURRENT to it.
+
+        Searches keep using the old index until the switch; old folders are removed
+        afterwards (processes still reading them keep their open files).
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = f"ix-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        target = self.path / name
+        target.mkdir()
+        ix = index.create_in(str(target), schema())
+        count = 0
+        writer = ix.writer(limitmb=self.write_memory_mb)
+        try:
+            for doc in documents:
+                writer.add_document(**_fields(doc))
+                count += 1
+                if progress is not None and count % 500 == 0:
+                    progress(500)
+            if progress is not None:
+                progress(count % 500)
+            writer.commit(optimize=True)
+        except BaseException:
+            writer.cancel()
+            ix.close()
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        ix.close()
+        tmp = self.path / f"{CURRENT}.{os.getpid()}"
+        tmp.write_text(name + "\n")
+        os.replace(tmp, self.path / CURRENT)
+        self._remove_old(keep=name)
+        with self._lock:
+            self._drop()
+        return count
+
+    def _remove_old(self, keep: str) -> None:
+        for folder in self.path.glob("ix-*"):
+            if folder.name != keep and folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def optimize(self) -> None:
+        self._writable().optimize()
+
+    # -- searching -----------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResults:
+        with self._lock:
+            try:
+                searcher = self._fresh_searcher()
+            except LookupError:
+                return SearchResults([], 0, request.page, request.per_page, state="not_built")
+            except Exception:  # noqa: BLE001 - an unreadable index: say so, never 500
+                self._drop()
+                return SearchResults([], 0, request.page, request.per_page, state="corrupt")
+            try:
+                return self._executor.search(searcher, request)
+            except Exception:  # noqa: BLE001
+                # A segment removed under us (a rebuild, a merge): one more try on a
+                # fresh searcher, then let the caller see the error.
+                self._drop()
+                return self._executor.search(self._fresh_searcher(), request)
+
+
+def _top_expansions(reader: Any, field: str, prefix: str) -> list[str]:
+    """The body terms starting with ``prefix``, the most frequent first (at most
+    :data:`PREFIX_EXPANSIONS`): a two-letter prefix would otherwise stand for
+    thousands of words."""
+    found = []
+    for term in reader.expand_prefix(field, prefix):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        found.append((reader.doc_frequency(field, text), text))
+        if len(found) > 2000:
+            break
+    found.sort(reverse=True)
+    return [text for _, text in found[:PREFIX_EXPANSIONS]]
+
+
