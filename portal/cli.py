@@ -73,7 +73,11 @@ def demo_app(app: Flask, base_url: str) -> Flask:
     for derived in ("REMEMBER_COOKIE_SECURE", "WTF_CSRF_SSL_STRICT"):
         config.pop(derived, None)
     # The same plugins, including those registered as objects (create_app(plugins=...)).
-    from portal.plugins import host as plugin_host
+    from portal.plugins import builtin_names, configured_names, host as plugin_host
+
+    if not configured_names(app):
+        # A deployment that names no plugin gets the built-in ones in its demo.
+        config["PLUGINS"] = builtin_names()
 
     return create_app(config, instance_path=app.instance_path,
                       plugins=dict(plugin_host(app).loaded))

@@ -105,6 +105,15 @@ class Setting:
     help: Any = None
 
 
+#: The portal's own distribution: its entry points are the built-in plugins.
+CORE_DISTRIBUTION = "partner-portal"
+
+
+def builtin_names() -> list[str]:
+    """The built-in plugins (``plugins/`` in the repository), installed with the portal."""
+    return [name for name, plugin in discover().items() if plugin.distribution == CORE_DISTRIBUTION]
+
+
 def discover() -> dict[str, InstalledPlugin]:
     """Installed plugins by name, read from entry points without importing them."""
     found: dict[str, InstalledPlugin] = {}
