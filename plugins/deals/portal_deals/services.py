@@ -368,8 +368,11 @@ def submit(registration: DealRegistration, actor: Any) -> list[matching.Match]:
 
 def _claims(registration: DealRegistration) -> list[DealClaim]:
     keys = matching.claim_keys(customer_of(registration))
-    return [DealClaim(key=key[:260], product_id=product_id, registration_id=registration.id)
-            for key in keys for product_id in sorted(registration.product_ids)]
+    # One total order (key, product) for every transaction: concurrent claims wait
+    # for each other row by row and never deadlock.
+    pairs = sorted((key[:260], product_id) for key in keys for product_id in registration.product_ids)
+    return [DealClaim(key=key, product_id=product_id, registration_id=registration.id)
+            for key, product_id in pairs]
 
 
 def _settle_claim_holders(claims: list[DealClaim], now: datetime) -> None:
