@@ -302,10 +302,10 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         "industry_labels": INDUSTRY_LABELS,
         "lost_reason_labels": LOST_REASON_LABELS,
         "status_labels": {s.value: s.label for s in DealStatus},
-        "forms": {
+        "forms": {name: distinct_ids(name, form) for name, form in {
             "comment": CommentForm(), "reason": ReasonForm(), "note": NoteForm(),
             "won": WonForm(), "lost": LostForm(),
-        },
+        }.items()},
         "may_register": can(current_user, "deals.register", registration),
         "may_review": can(current_user, "deals.review", registration),
         "may_comment": can(current_user, "deals.comment", registration),
@@ -314,9 +314,19 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
     }
 
 
+def distinct_ids(name: str, form: Any) -> Any:
+    """The detail page holds several small forms: give their fields ids of their own
+    (``lost-reason``, ``reason-reason``) so that every label names one field."""
+    for field in form:
+        if field.type != "CSRFTokenField":
+            field.id = f"{name}-{field.name}"
+    return form
+
+
 def _detail(registration: DealRegistration, status: int = 200, **overrides: Any) -> Any:
     context = detail_context(registration)
-    context["forms"].update(overrides.pop("forms", {}))
+    context["forms"].update({name: distinct_ids(name, form)
+                             for name, form in overrides.pop("forms", {}).items()})
     context.update(overrides)
     return render_template("deals/detail.html", **context), status
 

@@ -1,0 +1,181 @@
+"""The main flow in the demo portal, in a real Chromium: a partner registers a deal
+and pre-checks it for conflicts, a channel manager approves it, the partner gets
+it extended, wins it, and sees the won value and the tier metric on the home page.
+
+Chromium comes from the system (``chromium`` on the PATH or ``PORTAL_CHROMIUM``);
+Playwright only drives it. Without a browser the test skips."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal import demo
+from portal.extensions import db
+from portal.plugin_migrations import upgrade_all
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "tests" / "screenshots"
+
+
+@pytest.fixture
+def portal_plugins() -> list[str]:
+    return ["deals"]
+
+
+@pytest.fixture
+def portal_config() -> dict[str, Any]:
+    return {"SERVER_NAME": None, "BASE_URL": "http://127.0.0.1"}
+
+
+@pytest.fixture
+def demo_server(portal_empty_app: Any) -> Iterator[str]:
+    """``portal demo`` on an empty database, served from a thread."""
+    app = portal_empty_app
+    upgrade_all()
+    with app.test_request_context():
+        demo.seed()
+    db.session.remove()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if not CHROMIUM:
+        pytest.skip("no Chromium installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        errors: list[str] = []
+        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        tab.console_errors = errors  # type: ignore[attr-defined]
+        yield tab
+        context.close()
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"deals-{name}.png"), full_page=True)
+
+
+def log_in(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def log_out(page: Any) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_load_state()
+
+
+def test_register_precheck_approve_extend_win(demo_server: str, page: Any) -> None:
+    base = demo_server
+    partner, manager = "harry.clarke@harborlane.example.com", "emea.manager@vendor.example.com"
+
+    # 1. A partner registers a deal; the pre-check warns about a protected customer.
+    log_in(page, base, partner)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Deals").click()
+    page.get_by_role("link", name="Register a deal").click()
+    page.get_by_role("link", name="Reseller").click()  # Harbor Lane is in two programs
+    page.get_by_label("Customer company").fill("Nordwind Logistik AG")
+    page.get_by_label("Customer website").fill("nordwind-logistik.example.com")
+    page.get_by_label("Customer country").select_option("DE")
+    page.get_by_role("button", name="Check for conflicts").click()
+    page.get_by_text("This customer appears to be protected already").wait_for()
+    assert "BrightPath" not in page.locator("#deals-precheck").inner_text()
+    shot(page, "01-precheck-protected")
+
+    page.get_by_label("Customer company").fill("Kraken Shipping Ltd")
+    page.get_by_label("Customer website").fill("https://kraken-shipping.example.com")
+    page.get_by_label("Customer country").select_option("GB")
+    page.get_by_label("Industry").select_option("transport")
+    page.get_by_label("Contact name").fill("Mary Reed")
+    page.get_by_label("Contact email").fill("mary.reed@kraken-shipping.example.com")
+    page.get_by_label("Firewall Appliance 500").check()
+    page.get_by_label("Estimated value").fill("90000")
+    page.get_by_label("Currency").select_option("GBP")
+    page.get_by_label("Expected close date").fill("2030-06-30")
+    page.get_by_role("button", name="Check for conflicts").click()
+    page.get_by_text("No protected registration matches this customer.").wait_for()
+    shot(page, "02-form")
+    page.get_by_role("button", name="Submit for review").click()
+    page.get_by_text("Submitted: the channel team reviews your registration").wait_for()
+    shot(page, "03-submitted")
+    log_out(page)
+
+    # 2. The channel manager approves it from the review queue.
+    log_in(page, base, manager)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Deal reviews").click()
+    page.get_by_role("link", name="Kraken Shipping Ltd").click()
+    page.get_by_text("No conflict found with any other active registration.").wait_for()
+    page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_text(re.compile("Approved: Kraken Shipping Ltd is protected until")).wait_for()
+    shot(page, "04-approved")
+    log_out(page)
+
+    # 3. The partner asks for an extension, the manager grants it.
+    log_in(page, base, partner)
+    page.goto(f"{base}/p/deals/?q=kraken")
+    page.get_by_role("link", name="Kraken Shipping Ltd").click()
+    page.get_by_text("Request an extension").first.click()
+    page.get_by_label("Reason").fill("The customer's board meets in September.")
+    page.get_by_role("button", name="Request an extension").click()
+    page.get_by_text("Extension requested: the channel team decides on it.").wait_for()
+    log_out(page)
+    log_in(page, base, manager)
+    page.goto(f"{base}/p/deals/review?view=extension")
+    page.get_by_role("link", name="Kraken Shipping Ltd").click()
+    page.get_by_role("button", name=re.compile("Extend by 30 days")).click()
+    page.get_by_text(re.compile("Extended: protected until")).wait_for()
+    log_out(page)
+
+    # 4. The partner wins it and sees the won value and the tier metric at home.
+    log_in(page, base, partner)
+    page.goto(f"{base}/p/deals/?q=kraken")
+    page.get_by_role("link", name="Kraken Shipping Ltd").click()
+    assert page.get_by_text("1 extension of 30 days left.").is_visible()
+    page.get_by_text("Mark won").first.click()
+    page.get_by_label("Final value").fill("95000")
+    page.get_by_role("button", name="Mark won").click()
+    page.get_by_text("Congratulations: the deal is marked won.").wait_for()
+    page.goto(f"{base}/")
+    widget = page.locator(".widget--deals")
+    widget.wait_for()
+    text = widget.inner_text()
+    assert "€111,150.00" in text  # 95,000 GBP at 1.17 in the reporting currency, this quarter
+    assert "won in the last 12 months: your tier metric" in text
+    assert "Reseller, Gold asks for €250,000.00 of won deals" in text
+    assert widget.locator("svg").count() >= 2
+    shot(page, "05-dashboard")
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]
