@@ -48,6 +48,7 @@ def create_app(
     _init_domain(app)
     _register_blueprints(app)
     _init_plugins(app, plugins)
+    _init_search(app)
     _init_templates(app)
     _init_cli(app)
     _init_proxy(app)
@@ -126,6 +127,12 @@ def _init_plugins(app: Flask, extra: dict[str, Any] | None) -> None:
     from portal import plugins
 
     plugins.init_app(app, extra)
+
+
+def _init_search(app: Flask) -> None:
+    from portal import search
+
+    search.init_app(app)
 
 
 def _init_templates(app: Flask) -> None:

@@ -91,7 +91,12 @@ def prepare_demo(app: Flask) -> Any:
         plugin_migrations.upgrade_all()
         # Events raised while seeding build links (notifications): give them a request.
         with app.test_request_context(base_url=app.config["BASE_URL"]):
-            return demo.seed()
+            result = demo.seed()
+        # Searchable from the first page: the index is built now, not by the first worker.
+        from portal.search.indexer import drain
+
+        drain(wait=True)
+        return result
 
 
 def echo_logins(result: Any, url: str) -> None:

@@ -87,6 +87,11 @@ DEFAULTS: dict[str, Any] = {
     # How many app hosts share this deployment (for `portal check --deploy`).
     "HOSTS": 1,
     "PAGE_SIZE": 25,
+    # Search: "background" updates the index from a thread of each worker (the
+    # request that made a change never waits for it); "inline" right after the
+    # commit (tests, scripts); "off" only queues changes.
+    "SEARCH_INDEXING": "background",
+    "SEARCH_POLL_SECONDS": 1.0,
 }
 
 

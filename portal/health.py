@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from portal.extensions import db
 
@@ -22,25 +20,21 @@ def database_state() -> dict[str, object]:
 
 
 def search_state() -> dict[str, object]:
-    path = Path(current_app.config["SEARCH_INDEX_PATH"])
-    if not path.exists() or not any(path.glob("*.toc")):
-        # Not built yet: search is the resource-search issue; nothing is broken.
-        return {"ok": True, "state": "not_built"}
-    from whoosh.filedb.filestore import FileStorage
+    """The index's state (``ready``, ``not_built``, ``corrupt``), its size and the
+    changes waiting for it; never raises."""
+    from portal.models import SearchQueueEntry
+    from portal.search import service
 
-    storage = FileStorage(str(path))
     try:
-        ix = storage.open_index()
-        try:
-            with ix.searcher() as searcher:
-                count = searcher.doc_count()
-        finally:
-            ix.close()
-        return {"ok": True, "state": "ready", "documents": count}
+        state = dict(service().backend.state())
     except Exception as error:  # noqa: BLE001 - report, never raise
-        return {"ok": False, "state": "corrupt", "error": type(error).__name__}
-    finally:
-        storage.close()
+        return {"ok": False, "state": "unavailable", "error": type(error).__name__}
+    try:
+        state["waiting"] = db.session.scalar(
+            sa.select(sa.func.count()).select_from(SearchQueueEntry)) or 0
+    except Exception:  # noqa: BLE001 - the database check reports its own failure
+        db.session.rollback()
+    return state
 
 
 @bp.get("/healthz")

@@ -70,6 +70,9 @@ INSTALLED_PLUGINS = sorted(discover())
 ALLOWED: dict[str, frozenset[str]] = {
     "static": EVERYONE,
     "health.healthz": EVERYONE,
+    # search: everyone; each finds only what they may open (tests/test_search.py)
+    "search.results": EVERYONE,
+    "search.live": EVERYONE,
     "language.switch": EVERYONE,
     # auth
     "auth.login": EVERYONE,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
-import pytest
 from flask import Flask
 
 from portal.extensions import db
@@ -19,7 +17,7 @@ def test_healthz_answers_ok_as_json_without_login(client: PortalClient, app: Fla
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["database"] == {"ok": True, "backend": db.engine.dialect.name}
-    assert body["search"] == {"ok": True, "state": "not_built"}
+    assert body["search"] == {"ok": True, "state": "not_built", "documents": 0, "waiting": 0}
 
 
 def test_healthz_carries_the_security_headers(client: PortalClient) -> None:
@@ -46,29 +44,30 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
 
 
 def test_healthz_reports_a_built_search_index(client: PortalClient, app: Flask) -> None:
-    from whoosh.fields import ID, Schema
-    from whoosh.index import create_in
+    from portal.search.indexer import rebuild
+    from portal.testing import factories
 
-    path = Path(app.config["SEARCH_INDEX_PATH"])
-    path.mkdir(parents=True)
-    index = create_in(str(path), Schema(id=ID(stored=True)))
-    with index.writer() as writer:
-        writer.add_document(id="organization:1")
+    factories.resource_page("Indexed page", "public")
+    db.session.commit()
+    rebuild()
     body = client.get("/healthz").get_json()
-    assert body["search"] == {"ok": True, "state": "ready", "documents": 1}
+    assert body["search"] == {"ok": True, "state": "ready", "documents": 1, "waiting": 0}
     assert body["status"] == "ok"
 
 
-# Whoosh leaves the unreadable .toc file open when it gives up; collect it here.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_healthz_reports_a_corrupt_search_index_but_keeps_serving(client: PortalClient,
                                                                   app: Flask) -> None:
-    path = Path(app.config["SEARCH_INDEX_PATH"])
-    path.mkdir(parents=True)
-    (path / "_MAIN_1.toc").write_bytes(b"not a whoosh table of contents")
+    from portal.search import service
+    from portal.search.indexer import rebuild
+
+    rebuild()
+    search = service()
+    current = (search.path / "CURRENT").read_text().strip()
+    for toc in (search.path / current).glob("*.toc"):
+        toc.write_bytes(b"not a whoosh table of contents")
+    search.backend.close()
     response = client.get("/healthz")
     body = response.get_json()
     assert response.status_code == 200  # the database is fine: the portal still serves
     assert body["status"] == "degraded"
     assert body["search"]["ok"] is False and body["search"]["state"] == "corrupt"
-    gc.collect()

@@ -12,6 +12,7 @@ from portal.models.organization import (
 )
 from portal.models.plugin import PluginSetting
 from portal.models.program import Membership, Program, ProgramPlugin, Tier
+from portal.models.search import SearchQueueEntry
 from portal.models.types import UTCDateTime, utcnow
 from portal.models.user import PARTNER_ROLES, STAFF_ROLES, Invitation, Role, User
 from portal.models.resource import (  # noqa: E402 - after Program and Tier, which it links to
@@ -46,6 +47,7 @@ __all__ = [
     "ResourcePageTag",
     "ResourceStatus",
     "Role",
+    "SearchQueueEntry",
     "Tier",
     "UTCDateTime",
     "User",

@@ -94,6 +94,12 @@ def _batches(since: datetime | None, ids: list[int] | None) -> Iterator[list[Res
         yield list(db.session.scalars(stmt.where(ResourcePage.id.in_(chunk))))
 
 
+def count() -> int:
+    """How many pages :func:`searchable_documents` yields when asked for all."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ResourcePage)
+                             .where(ResourcePage.status == ResourceStatus.PUBLISHED)) or 0
+
+
 def searchable_documents(since: datetime | None = None,
                          keys: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
     """One search document per published page.

@@ -101,6 +101,23 @@ class SearchResults:
     def has_next(self) -> bool:
         return self.page < self.pages
 
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def unavailable(self) -> bool:
+        """The index is missing or unreadable (it is being rebuilt)."""
+        return self.state != "ready"
+
 
 Progress = Callable[[int], None]
 

@@ -112,7 +112,7 @@ class _View:
         live = np.ones(self.size, dtype=bool)
         for reader, offset, _ in self.leaves:
             if reader.has_deletions():
-                dead = np.fromiter(reader.deleted_docs(), dtype=np.int64)
+                dead = np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
                 live[dead + offset] = False
         self.live = live
         self.kind_names: list[str] = []
@@ -281,7 +281,9 @@ class QueryExecutor:
     # -- searching -----------------------------------------------------------------
     def search(self, searcher: Any, request: SearchRequest) -> SearchResults:
         view = self.view(searcher)
-        analyzers = tuple(dict.fromkeys(analyzer_language(lang) for lang in request.languages))
+        # A language filter searches that language; otherwise the request's languages.
+        languages = (request.language,) if request.language else request.languages
+        analyzers = tuple(dict.fromkeys(analyzer_language(lang) for lang in languages))
         allowed = self._allowed(view, request)
         results = self._answer(view, request, analyzers, allowed, fuzzy=False)
         if results is not None and results.total == 0 and not request.words.phrases:

@@ -29,11 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
-from whoosh import highlight, index
+from whoosh import index
 from whoosh.analysis import NgramFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.filedb.filestore import FileStorage
 
 from portal.search.analysis import ANALYZER_LANGUAGES, GENERIC, analyzer, analyzer_language, prefix_analyzer
 from portal.search.backend import Progress, SearchDocument, SearchRequest, SearchResults
@@ -170,14 +168,30 @@ class WhooshBackend:
     # -- state -------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         with self._lock:
-            try:
-                searcher = self._fresh_searcher()
+            searcher, failure = self._try_searcher()
+            if searcher is not None:
                 return {"ok": True, "state": "ready", "documents": searcher.doc_count()}
-            except LookupError:
+            if failure == "LookupError":
                 return {"ok": True, "state": "not_built", "documents": 0}
+            return {"ok": False, "state": "corrupt", "error": failure}
+
+    def _try_searcher(self) -> tuple[Any, str | None]:
+        """The searcher, or None and why: ``LookupError`` (no index) or the error's
+        name (an unreadable one; dropped, so the next try reopens it)."""
+        import warnings
+
+        # Whoosh leaves a file open when a damaged index fails to load; it is
+        # closed as the error is dropped, which must not turn into a warning.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                return self._fresh_searcher(), None
+            except LookupError:
+                return None, "LookupError"
             except Exception as error:  # noqa: BLE001 - report, never raise
-                self._drop()
-                return {"ok": False, "state": "corrupt", "error": type(error).__name__}
+                failure = type(error).__name__
+            self._drop()
+        return None, failure
 
     # -- writing -------------------------------------------------------------------
     def index(self, documents: Iterable[SearchDocument], delete: Iterable[str] = ()) -> None:
@@ -246,13 +260,10 @@ class WhooshBackend:
     # -- searching -----------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
         with self._lock:
-            try:
-                searcher = self._fresh_searcher()
-            except LookupError:
-                return SearchResults([], 0, request.page, request.per_page, state="not_built")
-            except Exception:  # noqa: BLE001 - an unreadable index: say so, never 500
-                self._drop()
-                return SearchResults([], 0, request.page, request.per_page, state="corrupt")
+            searcher, failure = self._try_searcher()
+            if searcher is None:
+                state = "not_built" if failure == "LookupError" else "corrupt"
+                return SearchResults([], 0, request.page, request.per_page, state=state)
             try:
                 return self._executor.search(searcher, request)
             except Exception:  # noqa: BLE001
@@ -260,19 +271,3 @@ class WhooshBackend:
                 # fresh searcher, then let the caller see the error.
                 self._drop()
                 return self._executor.search(self._fresh_searcher(), request)
-
-
-def _top_expansions(reader: Any, field: str, prefix: str) -> list[str]:
-    """The body terms starting with ``prefix``, the most frequent first (at most
-    :data:`PREFIX_EXPANSIONS`): a two-letter prefix would otherwise stand for
-    thousands of words."""
-    found = []
-    for term in reader.expand_prefix(field, prefix):
-        text = term.decode("utf-8") if isinstance(term, bytes) else term
-        found.append((reader.doc_frequency(field, text), text))
-        if len(found) > 2000:
-            break
-    found.sort(reverse=True)
-    return [text for _, text in found[:PREFIX_EXPANSIONS]]
-
-

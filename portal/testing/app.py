@@ -35,6 +35,8 @@ TEST_CONFIG: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # Still scrypt, at a cost that keeps the suite fast. Production uses the default.
     "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    # The index catches up right after each commit, so a test can search at once.
+    "SEARCH_INDEXING": "inline",
 }
 
 

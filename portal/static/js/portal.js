@@ -32,3 +32,24 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   event.detail.target = region;
   event.detail.swapOverride = "innerHTML";
 });
+
+// The header search box: arrow keys move between the live results, Escape
+// closes them. Without JavaScript the box is a plain form to /search.
+document.addEventListener("keydown", function (event) {
+  var box = document.getElementById("site-search-q");
+  var live = document.getElementById("site-search-live");
+  if (!box || !live) { return; }
+  var links = Array.prototype.slice.call(live.querySelectorAll("a"));
+  var inside = event.target === box || live.contains(event.target);
+  if (!inside) { return; }
+  if (event.key === "Escape") {
+    live.innerHTML = "";
+    box.focus();
+  } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && links.length) {
+    event.preventDefault();
+    var at = links.indexOf(document.activeElement);
+    var next = event.key === "ArrowDown" ? at + 1 : at - 1;
+    if (next < 0) { box.focus(); return; }
+    links[Math.min(next, links.length - 1)].focus();
+  }
+});
