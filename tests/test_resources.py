@@ -33,6 +33,7 @@ from portal.resources.forms import parse_tags, slugify
 from portal.resources.markdown import ALLOWED_TAGS, plain_text, render
 from portal.resources.queries import may_see
 from portal.resources.search import KINDS, searchable_documents
+from portal.resources.search import count as search_count
 from tests import factories
 
 # -- Markdown -----------------------------------------------------------------
@@ -668,6 +669,7 @@ def test_searchable_documents_describe_published_pages(app, world, library):
             for k in ("public", "partners", "staff")} == {"public", "partners", "staff"}
     assert set(reseller) == {"id", "kind", "title", "body", "summary", "url", "language", "tags",
                              "audience", "organization_id", "updated_at"}
+    assert search_count() == len(documents)
 
 
 def test_searchable_documents_follow_keys_and_since(app, world):

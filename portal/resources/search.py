@@ -100,6 +100,15 @@ def count() -> int:
                              .where(ResourcePage.status == ResourceStatus.PUBLISHED)) or 0
 
 
+def count() -> int:
+    """How many documents a full :func:`searchable_documents` yields (one COUNT),
+    for a rebuild's progress bar."""
+    return db.session.scalar(
+        sa.select(sa.func.count(ResourcePage.id))
+        .where(ResourcePage.status == ResourceStatus.PUBLISHED)
+    ) or 0
+
+
 def searchable_documents(since: datetime | None = None,
                          keys: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
     """One search document per published page.
