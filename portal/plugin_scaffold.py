@@ -46,7 +46,7 @@ RESERVED_NAMES = frozenset({
     # blueprints and URL parts
     "account", "admin", "auth", "dashboard", "health", "notifications", "onboarding",
     "organization", "static", "p", "login", "logout", "language", "branding", "theme",
-    "resources",
+    "resources", "search",
     # permission prefixes (portal.permissions.CORE_GRANTS)
     "applications", "audit", "organizations", "plugins", "programs", "staff", "team",
     "user", "users",
@@ -55,7 +55,7 @@ RESERVED_NAMES = frozenset({
     "notification", "partner", "partner_application", "plugin", "plugin_setting",
     "program", "program_plugin", "tier", "alembic", "alembic_version",
     "resource", "resource_page", "resource_page_audience", "resource_page_program",
-    "resource_page_tag", "resource_page_tier",
+    "resource_page_tag", "resource_page_tier", "search_queue",
     # `portal` commands (core and Flask)
     "check", "db", "demo", "mail", "limiter", "run", "shell", "routes", "translations",
     # the core itself: its package, translation domain, test kit

@@ -135,7 +135,8 @@ class SearchBackend(Protocol):
     def index(self, documents: Iterable[SearchDocument], delete: Iterable[str] = ()) -> None:
         """Add or replace ``documents`` and remove the ids in ``delete``, in one commit."""
 
-    def rebuild(self, documents: Iterable[SearchDocument], progress: Progress | None = None) -> int:
+    def rebuild(self, documents: Iterable[SearchDocument], progress: Progress | None = None,
+                processes: int = 1) -> int:
         """Build a fresh index from ``documents`` and switch to it; returns the count."""
 
     def close(self) -> None:

@@ -13,7 +13,9 @@ search_group = AppGroup("search", help="The resource search index.")
 
 
 @search_group.command("reindex")
-def reindex_command() -> None:
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes that analyse documents (at most one per core helps).")
+def reindex_command(processes: int) -> None:
     """Rebuild the search index from the database (searches keep working meanwhile)."""
     from portal.search import service
     from portal.search.indexer import rebuild
@@ -23,7 +25,7 @@ def reindex_command() -> None:
     search = service()
     expected = max(search.backend.state().get("documents") or 0, estimate(), 1)
     with click.progressbar(length=expected, label="Indexing documents", show_pos=True) as bar:
-        count = rebuild(progress=bar.update)
+        count = rebuild(progress=bar.update, processes=processes)
     click.echo(f"Search index rebuilt: {count} documents in {search.path}")
 
 

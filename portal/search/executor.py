@@ -53,7 +53,7 @@ K1, B = 1.2, 0.75
 #: Posting lists kept in memory, counted in postings (8 bytes each).
 POSTINGS_BUDGET = 6_000_000
 #: Most candidates whose word positions a phrase checks; beyond, the count is estimated.
-PHRASE_CHECKS = 1500
+PHRASE_CHECKS = 500
 #: Permission masks kept per index version (one per distinct reach).
 MASKS_KEPT = 64
 

@@ -127,21 +127,21 @@ def _apply_queue() -> int:
     return done
 
 
-def rebuild(progress: Any = None) -> int:
+def rebuild(progress: Any = None, processes: int = 1) -> int:
     """Rebuild the whole index from the database; waits for the writer lock."""
     service = current_app.extensions["portal.search"]
     with writer_lock(service.path, wait=True):
-        return rebuild_locked(progress)
+        return rebuild_locked(progress, processes)
 
 
-def rebuild_locked(progress: Any = None) -> int:
+def rebuild_locked(progress: Any = None, processes: int = 1) -> int:
     """Rebuild while holding the writer lock. Queue entries seen before the
     rebuild read the database are settled by it; later ones stay queued."""
     from portal.search.documents import collect
 
     service = current_app.extensions["portal.search"]
     seen = list(db.session.scalars(sa.select(SearchQueueEntry.id)))
-    count = service.backend.rebuild(collect(None), progress)
+    count = service.backend.rebuild(collect(None), progress, processes)
     for start in range(0, len(seen), BATCH):
         db.session.execute(sa.delete(SearchQueueEntry).where(
             SearchQueueEntry.id.in_(seen[start:start + BATCH])))

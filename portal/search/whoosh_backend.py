@@ -213,11 +213,14 @@ class WhooshBackend:
         with self._lock:
             return self._open()
 
-    def rebuild(self, documents: Iterable[SearchDocument], progress: Progress | None = None) -> int:
+    def rebuild(self, documents: Iterable[SearchDocument], progress: Progress | None = None,
+                processes: int = 1) -> int:
         """Write a whole new index beside the live one, then switch CURRENT to it.
 
         Searches keep using the old index until the switch; old folders are removed
         afterwards (processes still reading them keep their open files).
+        ``processes > 1`` analyses in that many worker processes, each writing a
+        segment of its own (for the command line only: it forks).
         """
         self.path.mkdir(parents=True, exist_ok=True)
         name = f"ix-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -225,7 +228,11 @@ class WhooshBackend:
         target.mkdir()
         ix = index.create_in(str(target), schema())
         count = 0
-        writer = ix.writer(limitmb=self.write_memory_mb)
+        if processes > 1:
+            writer = ix.writer(procs=processes, multisegment=True,
+                               limitmb=max(64, self.write_memory_mb // processes))
+        else:
+            writer = ix.writer(limitmb=self.write_memory_mb)
         try:
             for doc in documents:
                 writer.add_document(**_fields(doc))
@@ -234,7 +241,7 @@ class WhooshBackend:
                     progress(500)
             if progress is not None:
                 progress(count % 500)
-            writer.commit(optimize=True)
+            writer.commit() if processes > 1 else writer.commit(optimize=True)
         except BaseException:
             writer.cancel()
             ix.close()

@@ -164,8 +164,20 @@ def portal_tier_metrics() -> list[TierMetric]:
 
 
 @hookimpl
-def portal_searchable_documents(since: Any) -> Iterator[dict[str, Any]]:
+def portal_search_kinds() -> dict[str, Any]:
+    return {"hello.greeting": _l("Greetings")}
+
+
+@hookimpl
+def portal_searchable_documents(since: Any, keys: Any) -> Iterator[dict[str, Any]]:
+    """One document per greeting: found by its organization and the staff who reach it."""
     stmt = sa.select(HelloGreeting).order_by(HelloGreeting.id)
+    if keys is not None:
+        ids = [int(k.split(":", 1)[1]) for k in keys
+               if k.startswith("hello_greeting:") and k.split(":", 1)[1].isdigit()]
+        if not ids:
+            return
+        stmt = stmt.where(HelloGreeting.id.in_(ids))
     if since is not None:
         stmt = stmt.where(HelloGreeting.created_at >= since)
     adapter = current_app.url_map.bind("", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
@@ -181,4 +193,6 @@ def portal_searchable_documents(since: Any) -> Iterator[dict[str, Any]]:
             "language": language,
             "audience": "organization",  # its organization and the staff who reach it
             "organization_id": greeting.organization_id,
+            "permission": "hello.view",
+            "updated_at": greeting.created_at,
         }

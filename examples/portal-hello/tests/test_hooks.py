@@ -207,13 +207,35 @@ def test_searchable_documents_carry_their_organization(portal_app, portal_world)
     old.created_at = old.created_at - timedelta(days=10)
     db.session.commit()
     new = add_greeting(portal_world.org_b, "A new one", portal_world.user_b)
-    documents = [doc for _, doc in host().call("portal_searchable_documents", since=None)]
+    documents = [doc for _, doc in host().call("portal_searchable_documents", since=None, keys=None)]
     assert [d["id"] for d in documents] == [f"hello_greeting:{old.id}", f"hello_greeting:{new.id}"]
     assert documents[1] == {
         "id": f"hello_greeting:{new.id}", "kind": "hello.greeting", "title": "A new one",
         "body": "A new one", "url": f"/p/hello/#greeting-{new.id}", "language": "en",
         "audience": "organization", "organization_id": portal_world.org_b.id,
+        "permission": "hello.view", "updated_at": new.created_at,
     }
     since = new.created_at - timedelta(days=1)
-    recent = [doc["id"] for _, doc in host().call("portal_searchable_documents", since=since)]
+    recent = [doc["id"] for _, doc in host().call("portal_searchable_documents", since=since, keys=None)]
     assert recent == [f"hello_greeting:{new.id}"]
+    asked = {f"hello_greeting:{old.id}", "resource_page:1", "hello_greeting:x"}
+    chosen = [doc["id"] for _, doc in host().call("portal_searchable_documents", since=None,
+                                                     keys=asked)]
+    assert chosen == [f"hello_greeting:{old.id}"]
+
+
+def test_search_kinds_name_the_greetings(portal_app):
+    (labels,) = [labels for _, labels in host().call("portal_search_kinds", only=["hello"])]
+    assert {kind: str(label) for kind, label in labels.items()} == {"hello.greeting": "Greetings"}
+
+
+def test_greetings_are_found_by_their_organization_only(portal_app, portal_world):
+    from portal.search import search_for
+    from portal.search.indexer import rebuild
+
+    add_greeting(portal_world.org_a, "Greetings from the Rhine", portal_world.user_a)
+    add_greeting(portal_world.org_b, "Greetings from the Thames", portal_world.user_b)
+    rebuild()
+    with portal_app.test_request_context():
+        found = search_for(portal_world.user_a, "greetings")
+    assert [hit.title for hit in found.hits] == ["Greetings from the Rhine"]
