@@ -91,6 +91,8 @@ DEFAULTS: dict[str, Any] = {
     # request that made a change never waits for it); "inline" right after the
     # commit (tests, scripts); "off" only queues changes.
     "SEARCH_INDEXING": "background",
+    # "module:callable" taking the app and returning a portal.search.backend.SearchBackend.
+    "SEARCH_BACKEND": "portal.search.whoosh_backend:WhooshBackend.for_app",
     "SEARCH_POLL_SECONDS": 1.0,
 }
 

@@ -186,6 +186,18 @@ def check_database(config: Config) -> Iterator[Finding]:
         )
 
 
+def check_search(config: Config) -> Iterator[Finding]:
+    whoosh = str(config.get("SEARCH_BACKEND") or "").startswith("portal.search.whoosh_backend")
+    if whoosh and _hosts(config) > 1:
+        yield Finding(
+            "SEARCH_INDEX_PATH",
+            f"is a Whoosh index on each host while HOSTS is {_hosts(config)}: only the host "
+            "that indexes a change finds it, and each host rebuilds its own index.",
+            "set SEARCH_BACKEND to a backend that several hosts share (the interface is "
+            "portal/search/backend.py).",
+        )
+
+
 def check_mail(config: Config) -> Iterator[Finding]:
     backend = config.get("MAIL_BACKEND", "outbox")
     if backend == "outbox":
@@ -246,6 +258,7 @@ CHECKS: list[Check] = [
     check_csrf,
     check_rate_limit_storage,
     check_database,
+    check_search,
     check_mail,
     check_base_url,
     check_request_limits,

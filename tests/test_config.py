@@ -240,6 +240,7 @@ PRODUCTION = {
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://portal@db.internal/portal",
     "HOSTS": 3,
+    "SEARCH_BACKEND": "acme_search.backend:SharedBackend.for_app",
     "MAIL_BACKEND": "smtp",
     "MAIL_SERVER": "smtp.example.com",
     "MAIL_USERNAME": "portal",
@@ -285,6 +286,8 @@ def test_the_default_configuration_is_not_production_ready(tmp_path: Path) -> No
         ({"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_SINGLE_PROCESS": True},
          "RATELIMIT_STORAGE_URI"),  # three hosts: one process each is still three counters
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:////srv/portal/portal.db"}, "DATABASE_URL"),
+        ({"SEARCH_BACKEND": "portal.search.whoosh_backend:WhooshBackend.for_app"},
+         "SEARCH_INDEX_PATH"),
         ({"MAIL_BACKEND": "outbox"}, "MAIL_BACKEND"),
         ({"MAIL_USE_TLS": False}, "MAIL_USE_TLS"),
         ({"BASE_URL": "http://partners.example.com"}, "BASE_URL"),

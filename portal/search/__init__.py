@@ -65,20 +65,25 @@ def service(app: Flask | None = None) -> SearchService:
     return (app or current_app).extensions["portal.search"]
 
 
+def backend_factory(spec: str) -> Any:
+    """``"package.module:Class.method"`` -> that callable (``SEARCH_BACKEND``)."""
+    import importlib
+
+    module, _, attribute = spec.partition(":")
+    found: Any = importlib.import_module(module)
+    for part in attribute.split("."):
+        found = getattr(found, part)
+    return found
+
+
 def init_app(app: Flask) -> None:
     from portal.search import cli, views
-    from portal.search.whoosh_backend import WhooshBackend
 
-    search = SearchService(app, WhooshBackend(app.config["SEARCH_INDEX_PATH"]))
+    search = SearchService(app, backend_factory(app.config["SEARCH_BACKEND"])(app))
     app.extensions["portal.search"] = search
     app.extensions["portal.events"].connect(search.on_event)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.search_group)
-    if search.mode == "background":
-        @app.before_request
-        def _start_indexer() -> None:
-            # After a fork (gunicorn), each worker starts its own thread.
-            search.indexer.ensure_running()
 
 
 def search_for(user: Any, text: str | None, *, as_you_type: bool = False, kinds: tuple[str, ...] = (),
@@ -112,6 +117,11 @@ def search_for(user: Any, text: str | None, *, as_you_type: bool = False, kinds:
         plugins=plugins, permissions=permissions, kinds=kinds, tags=tags, language=language,
         exclude_ids=pending_ids(), page=max(1, page), per_page=per_page, facets=facets,
     )
+    search = service()
+    if search.mode == "background":
+        # Started on first use in each worker (gunicorn forks after start-up); from
+        # then on it also picks up changes made by other processes and scripts.
+        search.indexer.ensure_running()
     if words.empty:
         return SearchResults([], 0, request.page, per_page)
-    return service().backend.search(request)
+    return search.backend.search(request)

@@ -162,6 +162,7 @@ class BackgroundIndexer:
         self._pid: int | None = None
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._stopping = False
 
     def ensure_running(self) -> None:
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
@@ -174,14 +175,30 @@ class BackgroundIndexer:
             self._thread = threading.Thread(target=self._run, name="portal-search-indexer",
                                             daemon=True)
             self._thread.start()
+            import atexit
+
+            atexit.register(self._finish)
+
+    def _finish(self) -> None:
+        """At exit (a script that changed documents): let the current round finish
+        and the queue drain, for at most ``SEARCH_EXIT_WAIT`` seconds."""
+        thread = self._thread
+        if thread is None or not thread.is_alive() or self._pid != os.getpid():
+            return
+        self._stopping = True
+        self._wake.set()
+        thread.join(float(self.app.config.get("SEARCH_EXIT_WAIT", 30)))
 
     def wake(self) -> None:
         self.ensure_running()
         self._wake.set()
 
     def _run(self) -> None:
+        failures = 0
         while True:
-            self._wake.wait(self.poll)
+            # After a failure, wait longer each time (up to a minute): the queue
+            # keeps the work, and a broken database must not flood the log.
+            self._wake.wait(self.poll if not failures else min(60.0, self.poll * 2 ** failures))
             self._wake.clear()
             try:
                 with self.app.app_context():
@@ -189,9 +206,15 @@ class BackgroundIndexer:
                         self._round()
                     finally:
                         db.session.remove()
-            except Exception:  # noqa: BLE001 - keep the thread alive; the queue keeps the work
-                self.app.logger.exception("search indexer round failed")
-                time.sleep(self.poll)
+                failures = 0
+                if self._stopping:
+                    return
+            except Exception:  # noqa: BLE001 - keep the thread alive
+                failures += 1
+                if failures in (1, 5) or failures % 50 == 0:
+                    self.app.logger.exception("search indexer round failed (%d in a row)", failures)
+                if self._stopping:
+                    return
 
     def _round(self) -> None:
         """Drain until the queue is empty or another process is the writer (then

@@ -111,6 +111,11 @@ class WhooshBackend:
         self._executor = QueryExecutor()
         self._current_mtime: float | None = None
 
+    @classmethod
+    def for_app(cls, app: Any) -> WhooshBackend:
+        """The backend of ``app`` (``SEARCH_BACKEND``'s default)."""
+        return cls(app.config["SEARCH_INDEX_PATH"])
+
     # -- opening ---------------------------------------------------------------
     def _current_name(self) -> str | None:
         try:
