@@ -66,22 +66,46 @@ def test_catalogs_compile(tmp_path):
 
 
 def test_the_template_is_current():
-    """Every marked string in the code is in translations/messages.pot."""
+    """Every marked string in the code is in translations/messages.pot.
+
+    The files are read as ``pybabel extract`` reads them, with babel.cfg's mapping
+    and options (the Jinja extensions the templates need among them)."""
     from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
 
     root = TRANSLATIONS_DIR.parent
-    method_map = [("portal/**.py", "python"), ("portal/templates/**.html", "jinja2"),
-                  ("portal/templates/**.txt", "jinja2")]
+    with (root / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
     keywords = {"_": None, "_l": None, "N_": None, "gettext": None, "lazy_gettext": None,
                 "ngettext": (1, 2)}
     found = set()
     for _, _, message, _, _ in extract_from_dir(str(root), method_map=method_map, keywords=keywords,
-                                                options_map={"portal/templates/**.html": {}}):
+                                                options_map=options_map):
         found.add(message[0] if isinstance(message, tuple) else message)
     with (TRANSLATIONS_DIR / "messages.pot").open("rb") as handle:
         template = {m.id[0] if isinstance(m.id, tuple) else m.id for m in read_po(handle) if m.id}
     missing = sorted(found - template)
     assert not missing, f"run `pybabel extract` (see README): {missing[:5]}"
+
+
+def test_extraction_reads_the_templates_that_use_jinja_extensions():
+    """A template pybabel cannot parse is skipped without a word unless babel.cfg
+    says otherwise: the form macros (``{% do %}``) were, and their strings went
+    untranslated."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    root = TRANSLATIONS_DIR.parent
+    with (root / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    for pattern, method in method_map:
+        if method == "jinja2":
+            assert options_map[pattern].get("silent") == "false", pattern
+            assert "jinja2.ext.do" in options_map[pattern].get("extensions", ""), pattern
+    found = {message for _, _, message, _, _ in extract_from_dir(
+        str(root / "portal" / "templates" / "macros"), method_map=[("**.html", "jinja2")],
+        options_map={"**.html": options_map["portal/templates/**.html"]})}
+    assert "Please correct the marked fields." in found
 
 
 # -- selection ------------------------------------------------------------------

@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.i18n import TRANSLATIONS_DIR
 from portal.invitations import invite
 from portal.models import PartnerApplication, Role
+from portal.testing import factories
 from tests.conftest import message_text
 from tests.test_onboarding import form_data
 
@@ -70,6 +71,11 @@ def test_the_leftover_list_is_built_from_the_catalogs():
 
 # -- the pages of each role, in each language --------------------------------------
 
+#: The search pages of every role: results with hits and kind facets, the empty
+#: form, a search that finds nothing, and the header's live results (htmx).
+SEARCH = ("/search?q=handbook", "/search", "/search?q=zzzqqq", "/search/live?q=handb",
+          "/search/live?q=zzzqqq")
+
 PAGES = {
     "vendor_admin": (
         "/", "/admin/organizations", "/admin/organizations/{org}",
@@ -78,34 +84,45 @@ PAGES = {
         "/admin/programs", "/admin/programs/{program}", "/admin/programs/{program}/edit",
         "/admin/programs/new", "/admin/applications", "/admin/applications/{application}",
         "/admin/audit", "/admin/plugins", "/account/", "/account/password", "/notifications/",
-        "/apply", "/resources", "/resources/manage", "/resources/manage/new",
+        "/apply", "/resources", "/resources/manage", "/resources/manage/new", *SEARCH,
     ),
     "channel_manager": (
         "/", "/admin/organizations", "/admin/organizations/{org}", "/admin/users",
         "/admin/programs", "/admin/applications", "/admin/applications/{application}",
         "/admin/audit", "/account/", "/notifications/", "/resources", "/resources/manage",
+        *SEARCH,
     ),
     "partner_admin": (
         "/", "/organization/", "/organization/edit", "/organization/team", "/account/",
-        "/account/password", "/notifications/", "/apply", "/resources",
+        "/account/password", "/notifications/", "/apply", "/resources", *SEARCH,
     ),
     "anonymous": (
         "/login", "/password/forgot", "/apply", "/apply/thanks", "/invitation/not-a-token",
-        "/resources",
+        "/resources", *SEARCH,
     ),
 }
+
+#: Pages answered as a fragment: no <html lang> of their own.
+PARTIALS = ("/search/live",)
 
 
 @pytest.fixture
 def portal(client, world):
-    """The world plus an application (which notifies staff and writes the audit log)
-    and an open invitation on the team page."""
+    """The world plus an application (which notifies staff and writes the audit log),
+    an open invitation on the team page, and indexed resource pages of two kinds
+    that every role finds by "handbook" (so the results show hits and facets)."""
+    from portal.search.indexer import rebuild
+
     response = client.post("/apply", data=form_data(world))
     assert response.status_code == 302
     application = db.session.query(PartnerApplication).one()
     invite("new.colleague@acme.example", Role.PARTNER_USER, world.org_a,
            invited_by=world.admin_a, name="New Colleague")
+    factories.resource_page("Partner handbook", "public", summary="Start here.")
+    factories.resource_page("Handbook update", "public", category="announcement",
+                            body="The handbook has a new chapter on renewals.")
     db.session.commit()
+    rebuild()
     return world, application
 
 
@@ -129,7 +146,10 @@ def test_pages_show_no_english_leftovers(client, portal, code, role):
         response = client.get(url, headers=headers)
         assert response.status_code == (400 if url.startswith("/invitation/") else 200), url
         source = response.get_data(as_text=True)
-        assert f'lang="{code.replace("_", "-")}"' in source, url
+        if not url.startswith(PARTIALS):
+            assert f'lang="{code.replace("_", "-")}"' in source, url
+        if url.startswith(SEARCH[0]):
+            assert "search-hit" in source and 'name="kind"' in source, url
         found = leftovers(page_text(response), code)
         if found:
             problems[url] = found
