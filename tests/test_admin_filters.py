@@ -4,6 +4,7 @@ two query shapes of a channel manager's reach (see ``portal.scoping``)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -23,10 +24,17 @@ def results(response, results_id: str) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True).split(f'id="{results_id}"')[1]
 
 
+#: The opening tag of a list page's filter form (``class="filters card" role="search"``);
+#: the header's site search is a ``role="search"`` form on every page too.
+FILTER_FORM = re.compile(r'<form\b[^>]*\bclass="filters\b[^"]*"[^>]*>')
+
+
 def form(response) -> str:  # type: ignore[no-untyped-def]
+    """The list page's filter form (not the header's search box), up to its end."""
     body = response.get_data(as_text=True)
-    start = body.index('role="search"')
-    return body[start:body.index("</form>", start)]
+    (match,) = list(FILTER_FORM.finditer(body))  # exactly one filter form
+    assert 'role="search"' in match.group(0)
+    return body[match.start():body.index("</form>", match.end())]
 
 
 @pytest.fixture
