@@ -54,6 +54,8 @@ K1, B = 1.2, 0.75
 POSTINGS_BUDGET = 6_000_000
 #: Most candidates whose word positions a phrase checks; beyond, the count is estimated.
 PHRASE_CHECKS = 500
+#: Encoded positions kept for phrases, counted in postings.
+POSITIONS_BUDGET = 2_000_000
 #: Permission masks kept per index version (one per distinct reach).
 MASKS_KEPT = 64
 
@@ -115,25 +117,17 @@ class _View:
                 dead = np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
                 live[dead + offset] = False
         self.live = live
-        self.kind_names: list[str] = []
         codes = np.zeros(self.size, dtype=np.int32)
         updated = np.zeros(self.size, dtype=np.float64)
         for reader, offset, segid in self.leaves:
             kinds, stamps = executor.columns(reader, segid)
-            n = len(kinds)
-            codes[offset:offset + n] = [self._code(k) for k in kinds] if n else []
-            updated[offset:offset + n] = stamps
+            codes[offset:offset + len(kinds)] = kinds
+            updated[offset:offset + len(stamps)] = stamps
         self.kind_codes = codes
+        self.kind_names = executor.kind_names
         self.updated = updated
         self.masks: OrderedDict[Any, np.ndarray] = OrderedDict()
         self.lock = threading.Lock()
-
-    def _code(self, kind: str) -> int:
-        try:
-            return self.kind_names.index(kind)
-        except ValueError:
-            self.kind_names.append(kind)
-            return len(self.kind_names) - 1
 
     def postings(self, field: str, text: str, *, lengths: bool = False) -> tuple[np.ndarray, ...]:
         """Global document numbers and frequencies of a term (and the documents'
@@ -186,7 +180,12 @@ class QueryExecutor:
         self._postings: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._postings_size = 0
         self._lengths: dict[tuple[str, str], np.ndarray] = {}
-        self._columns: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # Kinds get small numbers, the same in every segment and version.
+        self.kind_names: list[str] = []
+        self._kind_codes: dict[str, int] = {}
+        self._positions: OrderedDict[tuple[str, str, str], tuple[np.ndarray, list[bytes]]] = OrderedDict()
+        self._positions_size = 0
         self._averages: dict[tuple[int, str], float] = {}
         self._view: _View | None = None
 
@@ -213,15 +212,29 @@ class QueryExecutor:
                     del self._lengths[key]
                 for key in [k for k in self._columns if k not in live]:
                     del self._columns[key]
+                for key in [k for k in self._positions if k[0] not in live]:
+                    self._positions_size -= len(self._positions.pop(key)[0])
                 self._averages.clear()
                 self._view = view
         return view
 
-    def columns(self, reader: Any, segid: str) -> tuple[list[str], np.ndarray]:
+    def kind_code(self, kind: str) -> int:
+        code = self._kind_codes.get(kind)
+        if code is None:
+            with self._lock:
+                code = self._kind_codes.setdefault(kind, len(self.kind_names))
+                if code == len(self.kind_names):
+                    self.kind_names.append(kind)
+        return code
+
+    def columns(self, reader: Any, segid: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each document's kind (as a code) and its updated time, for one segment."""
         found = self._columns.get(segid)
         if found is None:
             count = reader.doc_count_all()
-            kinds = list(reader.column_reader("kind")) if reader.has_column("kind") else [""] * count
+            names = reader.column_reader("kind") if reader.has_column("kind") else [""] * count
+            code_of = self.kind_code
+            kinds = np.fromiter((code_of(name) for name in names), dtype=np.int32, count=count)
             if reader.has_column("updated"):
                 stamps = np.fromiter(reader.column_reader("updated"), dtype=np.float64, count=count)
             else:
@@ -484,29 +497,62 @@ class QueryExecutor:
                 options.append((candidates[keep], total[keep]))
         return options
 
-    @staticmethod
-    def _in_order(view: _View, field: str, terms: list[str], candidates: np.ndarray) -> np.ndarray:
+    def segment_positions(self, reader: Any, segid: str, field: str,
+                          text: str) -> tuple[np.ndarray, list[Any]]:
+        """A term's document numbers and encoded positions in one segment, kept
+        (for phrases) like the posting lists."""
+        key = (segid, field, text)
+        with self._lock:
+            found = self._positions.get(key)
+            if found is not None:
+                self._positions.move_to_end(key)
+                return found
+        ids: list[Any] = []
+        values: list[Any] = []
+        if (field, text) in reader:
+            matcher = reader.postings(field, text)
+            if hasattr(matcher, "_read_values") and hasattr(matcher, "_next_block"):
+                while matcher.is_active():
+                    matcher._read_ids()
+                    matcher._read_values()
+                    ids.append(np.asarray(matcher._ids, dtype=np.int64))
+                    values.extend(matcher._values)
+                    matcher._next_block()
+            else:  # pragma: no cover - other codecs
+                one = []
+                while matcher.is_active():
+                    one.append(matcher.id())
+                    values.append(matcher.value())
+                    matcher.next()
+                ids.append(np.asarray(one, dtype=np.int64))
+        found = (np.concatenate(ids) if ids else np.empty(0, np.int64), values)
+        with self._lock:
+            self._positions[key] = found
+            self._positions_size += len(values)
+            while self._positions_size > POSITIONS_BUDGET and len(self._positions) > 1:
+                _, dropped = self._positions.popitem(last=False)
+                self._positions_size -= len(dropped[1])
+        return found
+
+    def _in_order(self, view: _View, field: str, terms: list[str], candidates: np.ndarray) -> np.ndarray:
         """The candidates whose ``field`` has ``terms`` at consecutive positions."""
         found: list[int] = []
-        for reader, offset, _ in view.leaves:
+        for reader, offset, segid in view.leaves:
             size = reader.doc_count_all()
             local = candidates[(candidates >= offset) & (candidates < offset + size)] - offset
             if not len(local):
                 continue
-            matchers = [reader.postings(field, t) for t in terms]
-            for doc in local.tolist():
-                positions = []
-                for matcher in matchers:
-                    if matcher.is_active() and matcher.id() < doc:
-                        matcher.skip_to(doc)
-                    if not matcher.is_active() or matcher.id() != doc:
-                        break
-                    positions.append(matcher.value_as("positions"))
-                else:
-                    later = [set(p) for p in positions[1:]]
-                    if any(all(start + i + 1 in later[i] for i in range(len(later)))
-                           for start in positions[0]):
-                        found.append(doc + offset)
+            decode = reader.schema[field].format.decode_positions
+            columns = []
+            for term in terms:
+                ids, values = self.segment_positions(reader, segid, field, term)
+                at = np.searchsorted(ids, local)
+                columns.append([values[i] for i in at.tolist()])
+            for n, doc in enumerate(local.tolist()):
+                starts = decode(columns[0][n])
+                later = [set(decode(column[n])) for column in columns[1:]]
+                if any(all(start + i + 1 in later[i] for i in range(len(later))) for start in starts):
+                    found.append(doc + offset)
         return np.asarray(found, dtype=np.int64)
 
     def _prefix(self, view: _View, prefix: str, analyzers: tuple[str, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
