@@ -12,12 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from flask import render_template, url_for
 from flask_babel import format_currency, format_decimal
 from markupsafe import Markup
 
 from portal.extensions import db
-from portal.models import Membership, Tier, utcnow
+from portal.models import Membership, Program, Tier, utcnow
 from portal_deals import charts, queries
 from portal_deals.models import DealRegistration, DealStatus
 from portal_deals.rules import reporting_currency
@@ -40,40 +41,44 @@ def _month_starts(now: datetime, count: int) -> list[datetime]:
     return list(reversed(starts))
 
 
-def won_by_month(organization_id: int, now: datetime | None = None) -> list[tuple[datetime, Decimal]]:
-    """Won value of each of the last :data:`MONTHS` months (one grouped query)."""
+def won_by_month(organization_id: int, now: datetime | None = None) -> list[tuple[datetime, Decimal, int]]:
+    """Won value and deals of each of the last twelve months, oldest first: one
+    grouped query over the (organization, status, closed) index."""
     now = now or utcnow()
-    starts = _month_starts(now, MONTHS)
+    starts = _month_starts(now, 12)
     bucket = sa.case(*[(DealRegistration.closed_at >= start, index)
                        for index, start in reversed(list(enumerate(starts)))], else_=-1).label("bucket")
     rows = db.session.execute(
-        sa.select(bucket, sa.func.coalesce(sa.func.sum(DealRegistration.final_value_reporting), 0))
+        sa.select(bucket, sa.func.coalesce(sa.func.sum(DealRegistration.final_value_reporting), 0),
+                  sa.func.count())
         .where(DealRegistration.organization_id == organization_id,
                DealRegistration.status == DealStatus.WON,
                DealRegistration.closed_at >= starts[0])
         .group_by(bucket)
     )
-    totals = {int(index): Decimal(total or 0) for index, total in rows}
-    return [(start, totals.get(index, Decimal(0))) for index, start in enumerate(starts)]
+    totals = {int(index): (Decimal(total or 0), int(count)) for index, total, count in rows}
+    return [(start, *totals.get(index, (Decimal(0), 0))) for index, start in enumerate(starts)]
 
 
 def next_requirements(organization_id: int) -> list[dict[str, Any]]:
-    """For each current membership, the next tier that asks for won deal value."""
+    """For each current membership, the next tier that asks for won deal value (one query)."""
     today = utcnow().date()
-    memberships = db.session.scalars(
-        sa.select(Membership).where(Membership.organization_id == organization_id,
-                                    sa.or_(Membership.until.is_(None), Membership.until >= today)))
-    found = []
-    for membership in memberships:
-        higher = db.session.scalars(
-            sa.select(Tier).where(Tier.program_id == membership.program_id,
-                                  Tier.rank > membership.tier.rank).order_by(Tier.rank))
-        for tier in higher:
-            needed = (tier.requirements or {}).get(METRIC)
-            if needed:
-                found.append({"program": membership.program.name, "tier": tier.name,
-                              "needed": Decimal(str(needed))})
-                break
+    own = aliased(Tier)
+    rows = db.session.execute(
+        sa.select(Program.name, Tier.name, Tier.requirements, Membership.program_id)
+        .join(own, own.id == Membership.tier_id)
+        .join(Tier, sa.and_(Tier.program_id == Membership.program_id, Tier.rank > own.rank))
+        .join(Program, Program.id == Membership.program_id)
+        .where(Membership.organization_id == organization_id,
+               sa.or_(Membership.until.is_(None), Membership.until >= today))
+        .order_by(Program.name, Tier.rank)
+    )
+    found, done = [], set()
+    for program, tier, requirements, program_id in rows:
+        needed = (requirements or {}).get(METRIC)
+        if needed and program_id not in done:
+            done.add(program_id)
+            found.append({"program": program, "tier": tier, "needed": Decimal(str(needed))})
     return found
 
 
@@ -86,13 +91,16 @@ def partner_widget(user: Any) -> Markup:
     rows += [(status.value, status.label, pipeline[status], format_decimal(pipeline[status]),
               url_for("deals.index", status=status.value))
              for status in (DealStatus.REJECTED, DealStatus.WITHDRAWN) if pipeline[status]]
-    quarter_value, quarter_count = queries.won_value(organization_id, queries.quarter_start())
-    year_value, year_count = queries.won_last_twelve_months(organization_id)
     months = won_by_month(organization_id)
+    quarter = queries.quarter_start()
+    quarter_value = sum((value for start, value, _n in months if start >= quarter), Decimal(0))
+    quarter_count = sum(n for start, _v, n in months if start >= quarter)
+    # The tier metric's own figure (a rolling 365 days, not calendar months).
+    year_value, year_count = queries.won_last_twelve_months(organization_id)
     from flask_babel import format_date
 
     columns = charts.columns([(format_date(start, "MMM"), value, format_currency(value, currency))
-                              for start, value in months])
+                              for start, value, _n in months[-MONTHS:]])
     return Markup(render_template(
         "deals/_widget_partner.html", bars=charts.bars(rows), columns=columns,
         quarter_value=format_currency(quarter_value, currency), quarter_count=quarter_count,
