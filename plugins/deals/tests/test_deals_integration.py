@@ -129,3 +129,25 @@ def test_search_documents_follow_the_hook_contract(register, portal_app):
     assert list(search.documents(None, set())) == []
     kinds = dict(host().call("portal_search_kinds"))
     assert "deals" in kinds and str(kinds["deals"]["deals.registration"]) == "Deal registrations"
+
+
+def test_the_portal_search_finds_a_registration_only_for_who_may_open_it(register, login_as, portal_world,
+                                                                         portal_app):
+    from portal.search import search_for
+
+    registration = register(description="Zeppelin hangar firewalls")
+    login_as("channel_manager").post(f"/p/deals/{registration.id}/approve", data={})
+
+    def found(user):
+        with portal_app.test_request_context():
+            return [hit.id for hit in search_for(user, "Zeppelin").hits]
+
+    key = f"deals_registration:{registration.id}"
+    assert found(portal_world.user_a) == [key]
+    assert found(portal_world.manager) == [key]
+    assert found(portal_world.vendor_admin) == [key]
+    assert found(portal_world.user_b) == []  # another organization
+    draft = register(customer_name="Quokka Draft Ltd", action="draft", description="Quokka")
+    with portal_app.test_request_context():
+        assert search_for(portal_world.user_a, "Quokka").hits == []  # drafts are not searchable
+    assert draft.status is DealStatus.DRAFT
