@@ -40,7 +40,7 @@ from portal.search.executor import NO_PERMISSION, PREFIX_MAX, QueryExecutor
 CURRENT = "CURRENT"
 ANALYZER_SET = tuple(sorted(set(ANALYZER_LANGUAGES.values()) | {GENERIC}))
 #: Stored text kept for snippets; a match further in shows the summary instead.
-SNIPPET_SOURCE_CHARS = 4000
+SNIPPET_SOURCE_CHARS = 2000
 
 
 def schema() -> Schema:
