@@ -37,9 +37,6 @@ from portal.search.analysis import analyze, analyzer, analyzer_language, fold
 from portal.search.backend import Hit, SearchRequest, SearchResults, Words
 
 TITLE_BOOST = 3.0
-PREFIX_BOOST = 2.0
-#: The longest title prefix indexed for as-you-type; longer words match whole.
-PREFIX_MAX = 12
 #: How many body words a typed prefix may stand for (the most frequent first).
 PREFIX_EXPANSIONS = 24
 #: How many dictionary words a near spelling may stand for.
@@ -70,6 +67,10 @@ def _length_table() -> np.ndarray:
 
         _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
     return _LENGTH_TABLE
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u9fff" or "\uf900" <= ch <= "\uffef" for ch in text)
 
 
 def _read_postings(reader: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -556,34 +557,39 @@ class QueryExecutor:
         return np.asarray(found, dtype=np.int64)
 
     def _prefix(self, view: _View, prefix: str, analyzers: tuple[str, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The word being typed: titles with a word starting with it (one term of
-        the edge n-gram field), the most frequent body words starting with it, and
-        the word itself when it is complete."""
+        """The word being typed: title and body words that start with it (the most
+        frequent few), and the word itself when it is already complete.
+
+        Indexed words are stems ("renew" for "renewals"), so a prefix longer than
+        the stem ("renewa") finds nothing as typed: it is shortened a letter at a
+        time, down to three, until some word starts with it.
+        """
         folded = fold(prefix)
         if not folded:
             return []
         options: list[tuple[np.ndarray, np.ndarray]] = []
-        if len(folded) >= 2:
-            options.append(view.scores("prefix", folded[:PREFIX_MAX], PREFIX_BOOST))
         for lang in analyzers:
-            field = f"body_{lang}"
-            if len(folded) >= 3:
+            for field, boost in self._fields(lang):
                 for term in self._expansions(view, field, folded):
-                    options.append(view.scores(field, term, 1.0))
+                    options.append(view.scores(field, term, boost))
             for term in analyze(lang, prefix):
-                for f, boost in self._fields(lang):
-                    options.append(view.scores(f, term, boost))
+                for field, boost in self._fields(lang):
+                    options.append(view.scores(field, term, boost))
         return options
 
     def _expansions(self, view: _View, field: str, prefix: str) -> list[str]:
-        found: dict[str, int] = {}
-        for reader, _, _ in view.leaves:
-            for n, term in enumerate(reader.expand_prefix(field, prefix)):
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
-                found[text] = found.get(text, 0) + reader.doc_frequency(field, text)
-                if n > 2000:
-                    break
-        return [t for t, _ in sorted(found.items(), key=lambda p: -p[1])[:PREFIX_EXPANSIONS]]
+        minimum = min(len(prefix), 2 if _is_cjk(prefix) else 3)
+        for length in range(len(prefix), minimum - 1, -1):
+            found: dict[str, int] = {}
+            for reader, _, _ in view.leaves:
+                for n, term in enumerate(reader.expand_prefix(field, prefix[:length])):
+                    text = term.decode("utf-8") if isinstance(term, bytes) else term
+                    found[text] = found.get(text, 0) + reader.doc_frequency(field, text)
+                    if n > 2000:
+                        break
+            if found:
+                return [t for t, _ in sorted(found.items(), key=lambda p: -p[1])[:PREFIX_EXPANSIONS]]
+        return []
 
     # -- hits ------------------------------------------------------------------------
     def _hit(self, view: _View, docnum: int, score: float, request: SearchRequest,

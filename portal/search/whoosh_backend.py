@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.analysis import NgramFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from portal.search.analysis import ANALYZER_LANGUAGES, GENERIC, analyzer, analyzer_language, prefix_analyzer
+from portal.search.analysis import ANALYZER_LANGUAGES, GENERIC, analyzer, analyzer_language
 from portal.search.backend import Progress, SearchDocument, SearchRequest, SearchResults
-from portal.search.executor import NO_PERMISSION, PREFIX_MAX, QueryExecutor
+from portal.search.executor import NO_PERMISSION, QueryExecutor
 
 CURRENT = "CURRENT"
 ANALYZER_SET = tuple(sorted(set(ANALYZER_LANGUAGES.values()) | {GENERIC}))
@@ -59,8 +58,6 @@ def schema() -> Schema:
         "summary": STORED,
         "url": STORED,
         "text": STORED,  # the start of the body, for snippets
-        "prefix": TEXT(analyzer=prefix_analyzer() | NgramFilter(2, PREFIX_MAX, at="start"),
-                       phrase=False),
     }
     for lang in ANALYZER_SET:
         fields[f"title_{lang}"] = TEXT(analyzer=analyzer(lang))
@@ -92,7 +89,6 @@ def _fields(doc: SearchDocument) -> dict[str, Any]:
         "summary": doc.summary,
         "url": doc.url,
         "text": doc.body[:SNIPPET_SOURCE_CHARS],
-        "prefix": doc.title,
         f"title_{lang}": doc.title,
         f"body_{lang}": doc.body,
     }
