@@ -18,9 +18,9 @@ from tests import factories
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 PAGES = {
-    None: ["/login", "/apply", "/password/forgot"],
+    None: ["/login", "/apply", "/password/forgot", "/search?q=guide"],
     Role.PARTNER_ADMIN: ["/", "/organization/", "/organization/edit", "/organization/team", "/account/",
-                         "/account/password", "/notifications/"],
+                         "/account/password", "/notifications/", "/search?q=guide", "/search"],
     Role.VENDOR_ADMIN: ["/", "/admin/organizations", "/admin/users", "/admin/programs",
                         "/admin/applications", "/admin/audit", "/admin/organizations/new"],
 }
@@ -44,7 +44,12 @@ def test_core_pages_have_no_serious_accessibility_violations(browser, live_serve
         Role.VENDOR_ADMIN: factories.user(Role.VENDOR_ADMIN, email="va@vendor.example"),
     }
     factories.user(Role.PARTNER_USER, org, email="pu@acme.example")
+    factories.resource_page("Partner guide", "public", body="How partners use this guide.",
+                            tags=["onboarding"])
     db.session.commit()
+    from portal.search.indexer import rebuild
+
+    rebuild()  # search results, their facets and snippets are scanned too
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     base = live_server.url
