@@ -415,3 +415,20 @@ def test_search_status_command(runner, world):
     rebuild()
     result = runner.invoke(args=["search", "status"])
     assert result.exit_code == 0 and "Index: ready" in result.output
+
+
+def test_a_phrase_with_many_candidates_checks_the_best_and_estimates_the_count(
+        client, world, monkeypatch):
+    from portal.search import executor
+
+    for n in range(12):
+        words = "price list" if n % 2 else "list price"
+        factories.resource_page(f"Sheet {n}", "partners", body=f"The {words} for partners.")
+    db.session.commit()
+    rebuild()
+    client.login(world.user_a)
+    assert len(hit_titles(client, '"price list"')) == 6
+    monkeypatch.setattr(executor, "PHRASE_CHECKS", 4)
+    body = client.get("/search", query_string={"q": '"price list"'}).get_data(as_text=True)
+    assert "About" in body
+    assert 0 < len(hit_titles(client, '"price list"')) <= 4
