@@ -8,6 +8,8 @@ loads three pages with wrk (16 connections, from this machine):
 * the channel manager's review queue (25 rows, oldest first, in their reach);
 * the partner's dashboard (pipeline chart, won value, tier metric);
 
+a small core page for reference (the partner's notifications: the same layout,
+login and plugin hooks, one short query: what every portal page costs at least),
 and a bare Flask "hello" page under the same gunicorn settings, the floor. Then it
 grows the data to 100,000 registrations and measures again. The measured partner
 and manager see the same amount of their own data at both sizes (a partner with
@@ -58,6 +60,8 @@ PAGES = {
     "partner list": ("partner", "/p/deals/?status=won&sort=-value"),
     "manager queue": ("manager", "/p/deals/review?sort=age"),
     "partner dashboard": ("partner", "/"),
+    # The portal's own floor: a small core page with the same layout, login and plugins.
+    "core notifications": ("partner", "/notifications/"),
 }
 
 
@@ -362,6 +366,7 @@ def main() -> None:
         print("\np50 at the large size over the small one:")
         for name in PAGES:
             print(f"  {name:20} {large[name].p50_ms / small[name].p50_ms:5.2f}×")
+        print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

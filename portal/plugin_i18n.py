@@ -123,14 +123,31 @@ def _finish(context: Any, text: str, variables: dict[str, Any]) -> str:
 
 
 def _template_functions(plugin: str) -> dict[str, Any]:
+    # Made for one render (a context processor's result): the locale is settled by
+    # then, so the two catalogs are looked up once, not for every string of the page.
+    catalogs: list[Any] = []
+
+    def own_and_core() -> list[Any]:
+        if not catalogs:
+            catalogs.extend((domain(plugin).get_translations(), flask_babel.get_translations()))
+        return catalogs
+
     @pass_context
     def gettext(context: Any, string: str, **variables: Any) -> str:
-        return _finish(context, _plugin_gettext(plugin, string), variables)
+        own, core = own_and_core()
+        translated = own.ugettext(string)
+        if translated == string:
+            translated = core.ugettext(string)
+        return _finish(context, translated, variables)
 
     @pass_context
     def ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
         variables.setdefault("num", num)
-        return _finish(context, _plugin_ngettext(plugin, singular, plural, num), variables)
+        own, core = own_and_core()
+        translated = own.ungettext(singular, plural, num)
+        if translated in (singular, plural):
+            translated = core.ungettext(singular, plural, num)
+        return _finish(context, translated, variables)
 
     return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
 

@@ -10,8 +10,10 @@ the cost: the lists stay cheap however they are filtered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
+from babel import Locale
 from babel.dates import format_date as babel_date
 from flask import g, url_for
 from flask_babel import get_locale, get_timezone
@@ -20,14 +22,26 @@ from portal.models import utcnow
 from portal_deals.models import DealRegistration, DealStatus
 
 
+@lru_cache(maxsize=8192)
+def _date(value: date, locale: Locale) -> str:
+    return babel_date(value, "medium", locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _money(amount: Decimal, currency: str, locale: Locale) -> str:
+    return locale.currency_formats["standard"].apply(amount, locale, currency=currency,
+                                                      currency_digits=True)
+
+
 class Formatter:
-    """Dates and money in the request's locale and time zone."""
+    """Dates and money in the request's locale and time zone. Formatting is a pure
+    function of (value, locale): the results are kept (bounded), as the same rows
+    are shown again and again."""
 
     def __init__(self) -> None:
         self.locale = get_locale()
         self.timezone = get_timezone()
         self.labels = {status: status.label for status in DealStatus}
-        self._currency_format = self.locale.currency_formats["standard"]
         self.now = utcnow()
 
     def date(self, value: date | datetime | None) -> str:
@@ -35,13 +49,12 @@ class Formatter:
             return ""
         if isinstance(value, datetime):
             value = value.astimezone(self.timezone).date()
-        return babel_date(value, "medium", locale=self.locale)
+        return _date(value, self.locale)
 
     def money(self, amount: Decimal | None, currency: str) -> str:
         if amount is None:
             return ""
-        # Babel's format_currency, without looking the pattern up for every amount.
-        return self._currency_format.apply(amount, self.locale, currency=currency, currency_digits=True)
+        return _money(amount, currency, self.locale)
 
 
 def formatter() -> Formatter:

@@ -41,38 +41,37 @@ def _month_starts(now: datetime, count: int) -> list[datetime]:
     return list(reversed(starts))
 
 
+R = DealRegistration
+_BUCKET = sa.case(*[(R.closed_at >= sa.bindparam(f"m{index}"), index) for index in reversed(range(12))],
+                  else_=-1).label("bucket")
+_WON_BY_MONTH = (sa.select(_BUCKET, sa.func.coalesce(sa.func.sum(R.final_value_reporting), 0),
+                           sa.func.count())
+                 .where(R.organization_id == sa.bindparam("organization_id"), R.status == DealStatus.WON,
+                        R.closed_at >= sa.bindparam("m0"))
+                 .group_by(_BUCKET))
+_OWN_TIER = aliased(Tier)
+_NEXT_TIERS = (sa.select(Program.name, Tier.name, Tier.requirements, Membership.program_id)
+               .join(_OWN_TIER, _OWN_TIER.id == Membership.tier_id)
+               .join(Tier, sa.and_(Tier.program_id == Membership.program_id, Tier.rank > _OWN_TIER.rank))
+               .join(Program, Program.id == Membership.program_id)
+               .where(Membership.organization_id == sa.bindparam("organization_id"),
+                      sa.or_(Membership.until.is_(None), Membership.until >= sa.bindparam("today")))
+               .order_by(Program.name, Tier.rank))
+
+
 def won_by_month(organization_id: int, now: datetime | None = None) -> list[tuple[datetime, Decimal, int]]:
     """Won value and deals of each of the last twelve months, oldest first: one
     grouped query over the (organization, status, closed) index."""
-    now = now or utcnow()
-    starts = _month_starts(now, 12)
-    bucket = sa.case(*[(DealRegistration.closed_at >= start, index)
-                       for index, start in reversed(list(enumerate(starts)))], else_=-1).label("bucket")
-    rows = db.session.execute(
-        sa.select(bucket, sa.func.coalesce(sa.func.sum(DealRegistration.final_value_reporting), 0),
-                  sa.func.count())
-        .where(DealRegistration.organization_id == organization_id,
-               DealRegistration.status == DealStatus.WON,
-               DealRegistration.closed_at >= starts[0])
-        .group_by(bucket)
-    )
+    starts = _month_starts(now or utcnow(), 12)
+    params: dict[str, Any] = {f"m{index}": start for index, start in enumerate(starts)}
+    rows = db.session.execute(_WON_BY_MONTH, {"organization_id": organization_id, **params})
     totals = {int(index): (Decimal(total or 0), int(count)) for index, total, count in rows}
     return [(start, *totals.get(index, (Decimal(0), 0))) for index, start in enumerate(starts)]
 
 
 def next_requirements(organization_id: int) -> list[dict[str, Any]]:
     """For each current membership, the next tier that asks for won deal value (one query)."""
-    today = utcnow().date()
-    own = aliased(Tier)
-    rows = db.session.execute(
-        sa.select(Program.name, Tier.name, Tier.requirements, Membership.program_id)
-        .join(own, own.id == Membership.tier_id)
-        .join(Tier, sa.and_(Tier.program_id == Membership.program_id, Tier.rank > own.rank))
-        .join(Program, Program.id == Membership.program_id)
-        .where(Membership.organization_id == organization_id,
-               sa.or_(Membership.until.is_(None), Membership.until >= today))
-        .order_by(Program.name, Tier.rank)
-    )
+    rows = db.session.execute(_NEXT_TIERS, {"organization_id": organization_id, "today": utcnow().date()})
     found, done = [], set()
     for program, tier, requirements, program_id in rows:
         needed = (requirements or {}).get(METRIC)
