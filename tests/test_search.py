@@ -432,3 +432,21 @@ def test_a_phrase_with_many_candidates_checks_the_best_and_estimates_the_count(
     body = client.get("/search", query_string={"q": '"price list"'}).get_data(as_text=True)
     assert "About" in body
     assert 0 < len(hit_titles(client, '"price list"')) <= 4
+
+
+def test_odd_page_numbers_never_fail_and_a_page_past_the_end_goes_to_the_last(client, world):
+    factories.resource_page("Only handbook", "partners")
+    db.session.commit()
+    rebuild()
+    client.login(world.user_a)
+    for page in ("²", "-1", "0", "1e9", "x"):
+        assert client.get("/search", query_string={"q": "handbook", "page": page}).status_code == 200
+    response = client.get("/search?q=handbook&page=3")
+    assert response.status_code == 302 and "page=1" in response.headers["Location"]
+
+
+def test_a_query_of_stop_words_only_asks_for_words_again(client, world):
+    rebuild()
+    client.login(world.user_a)
+    body = client.get("/search?q=the+and").get_data(as_text=True)
+    assert "Type what you are looking for" in body and "0 results" not in body

@@ -123,5 +123,5 @@ def search_for(user: Any, text: str | None, *, as_you_type: bool = False, kinds:
         # then on it also picks up changes made by other processes and scripts.
         search.indexer.ensure_running()
     if words.empty:
-        return SearchResults([], 0, request.page, per_page)
+        return SearchResults([], 0, request.page, per_page, searched=False)
     return search.backend.search(request)

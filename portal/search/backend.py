@@ -91,11 +91,14 @@ class SearchResults:
     facets: dict[str, int] = field(default_factory=dict)  # kind -> matches (kind filter aside)
     fuzzy: bool = False  # nothing matched exactly: these are near spellings
     exact: bool = True  # False: total and facets are estimates ("about 2,400")
+    searched: bool = True  # False: nothing searchable was typed (only stop words, say)
+    page_limit: int | None = None  # the deepest page offered
     state: str = "ready"  # "ready", or "rebuilding" when the index is being built
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        pages = max(1, -(-self.total // self.per_page))
+        return min(pages, self.page_limit) if self.page_limit else pages
 
     @property
     def has_next(self) -> bool:

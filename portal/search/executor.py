@@ -305,7 +305,7 @@ class QueryExecutor:
             if fuzzy is not None and fuzzy.total:
                 fuzzy.fuzzy = True
                 return fuzzy
-        return results or SearchResults([], 0, request.page, request.per_page)
+        return results or SearchResults([], 0, request.page, request.per_page, searched=False)
 
     def _allowed(self, view: _View, request: SearchRequest) -> np.ndarray:
         """What the user may see, as a mask over every document of this version."""

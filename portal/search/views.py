@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask_login import current_user
 
 from portal.search import search_for
 from portal.search.documents import kinds as kind_labels
 from portal.search.query import MAX_QUERY_CHARS
+from portal.templating import url_with
 
 bp = Blueprint("search", __name__)
 
@@ -36,7 +37,7 @@ def _filters() -> dict[str, Any]:
         "kind": tuple(k for k in args.getlist("kind") if k)[:10],
         "tag": tuple(t.strip().lower()[:40] for t in args.getlist("tag") if t.strip())[:5],
         "lang": language if language in languages else None,
-        "page": min(MAX_PAGE, max(1, int(page))) if page.isdigit() else 1,
+        "page": min(MAX_PAGE, max(1, int(page))) if page.isascii() and page.isdigit() else 1,
     }
 
 
@@ -45,9 +46,15 @@ def results():  # type: ignore[no-untyped-def]
     filters = _filters()
     found = search_for(current_user, filters["q"], kinds=filters["kind"], tags=filters["tag"],
                        language=filters["lang"], page=filters["page"], per_page=PER_PAGE)
+    found.page_limit = MAX_PAGE
+    if found.total and filters["page"] > found.pages:
+        # Past the last page (results changed, or a hand-made address): the last one.
+        return redirect(url_with(page=found.pages))
+    partial = bool(request.headers.get("HX-Request")) and \
+        request.headers.get("HX-Target") == "search-results"
     context = {"filters": filters, "found": found, "labels": kind_labels(),
-               "languages": current_app.config["LANGUAGES"], "max_page": MAX_PAGE}
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "search-results":
+               "languages": current_app.config["LANGUAGES"]}
+    if partial:
         response = current_app.make_response(render_template("search/_results.html", **context))
     else:
         response = current_app.make_response(render_template("search/results.html", **context))

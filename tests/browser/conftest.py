@@ -98,7 +98,9 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: errors.append(
+        f"{msg.text} (at {msg.location.get('url')}:{msg.location.get('lineNumber')})")
+        if msg.type == "error" else None)
     page.console_errors = errors  # type: ignore[attr-defined]
     yield page
     context.close()
