@@ -57,15 +57,10 @@ def test_healthz_reports_a_built_search_index(client: PortalClient, app: Flask) 
 
 def test_healthz_reports_a_corrupt_search_index_but_keeps_serving(client: PortalClient,
                                                                   app: Flask) -> None:
-    from portal.search import service
-    from portal.search.indexer import rebuild
+    from portal.testing import damage_index, index_now
 
-    rebuild()
-    search = service()
-    current = (search.path / "CURRENT").read_text().strip()
-    for toc in (search.path / current).glob("*.toc"):
-        toc.write_bytes(b"not a whoosh table of contents")
-    search.backend.close()
+    index_now()
+    damage_index()
     response = client.get("/healthz")
     body = response.get_json()
     assert response.status_code == 200  # the database is fine: the portal still serves

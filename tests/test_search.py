@@ -17,7 +17,7 @@ from portal.search import search_for, service
 from portal.search.analysis import analyze, fold
 from portal.search.indexer import drain, enqueue, rebuild
 from portal.search.query import parse
-from portal.testing import factories
+from portal.testing import damage_index, factories
 
 # -- analysis and query parsing ---------------------------------------------------
 
@@ -387,11 +387,7 @@ def test_a_corrupt_index_is_reported_and_rebuilt(client, world, app, runner):
     factories.resource_page("Survivor guide", "partners")
     db.session.commit()
     rebuild()
-    search = service()
-    current = (search.path / "CURRENT").read_text().strip()
-    for toc in (search.path / current).glob("*.toc"):
-        toc.write_bytes(b"garbage")
-    search.backend.close()
+    damage_index()
     client.login(world.user_a)
     response = client.get("/search?q=survivor")
     assert response.status_code == 200 and "being rebuilt" in response.get_data(as_text=True)

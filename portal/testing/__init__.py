@@ -33,6 +33,8 @@ _EXPORTS = {
     "link_in": "portal.testing.mail",
     "PASSWORD": "portal.testing.factories",
     "factories": "portal.testing.factories",
+    "index_now": "portal.testing.search",
+    "damage_index": "portal.testing.search",
 }
 
 __all__ = sorted(_EXPORTS)
