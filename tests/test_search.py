@@ -446,3 +446,14 @@ def test_a_query_of_stop_words_only_asks_for_words_again(client, world):
     client.login(world.user_a)
     body = client.get("/search?q=the+and").get_data(as_text=True)
     assert "Type what you are looking for" in body and "0 results" not in body
+
+
+def test_a_hits_tags_link_to_the_results_with_that_tag(client, world):
+    factories.resource_page("Cloud pricing", "partners", tags=["cloud", "pricing"], body="Prices.")
+    factories.resource_page("Cloud security", "partners", tags=["cloud"], body="Prices too.")
+    db.session.commit()
+    rebuild()
+    client.login(world.user_a)
+    body = client.get("/search?q=prices").get_data(as_text=True)
+    assert 'href="/search?q=prices&amp;tag=pricing"' in body
+    assert hit_titles(client, "prices", tag="pricing") == ["Cloud pricing"]
