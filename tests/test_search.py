@@ -457,3 +457,40 @@ def test_a_hits_tags_link_to_the_results_with_that_tag(client, world):
     body = client.get("/search?q=prices").get_data(as_text=True)
     assert 'href="/search?q=prices&amp;tag=pricing"' in body
     assert hit_titles(client, "prices", tag="pricing") == ["Cloud pricing"]
+
+
+class BrokenDocuments:
+    """A plugin whose documents are wrong in every way a plugin can get them wrong."""
+
+    @hookimpl
+    def portal_searchable_documents(self, since, keys):
+        yield {"id": "broken_thing:1", "kind": "other.kind", "title": "Wrong kind", "url": "/x",
+               "audience": "partners"}
+        yield {"id": "broken_thing:2", "kind": "broken.thing", "title": "Outside link",
+               "url": "https://elsewhere.example", "audience": "partners"}
+        yield {"kind": "broken.thing", "title": "No id"}
+        yield {"id": "broken_thing:3", "kind": "broken.thing", "title": "Fine thing",
+               "url": "/broken/3", "audience": "partners", "body": "fine"}
+        raise RuntimeError("the plugin's database went away")
+
+
+def test_a_plugins_bad_documents_are_reported_and_the_rest_indexed(tmp_path, database_url):
+    from portal.plugins import host
+    from portal.testing.world import build_world
+    from tests.conftest import make_app, reset_database
+
+    app = make_app(tmp_path, database_url, plugins={"broken": BrokenDocuments()})
+    reset_database(app)
+    with app.app_context():
+        world = build_world()
+        factories.resource_page("Core page", "partners", body="fine")
+        db.session.commit()
+        rebuild()
+        with app.test_request_context():
+            assert {hit.title for hit in search_for(world.vendor_admin, "fine").hits} == {
+                "Core page", "Fine thing"}
+        failures = {f.message.split(":")[0] for f in host().failures if f.plugin == "broken"}
+        assert "RuntimeError" in failures and "invalid document" in failures
+        db.session.remove()
+        db.engine.dispose()
+

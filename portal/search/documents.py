@@ -74,13 +74,9 @@ def collect(keys: Collection[str] | None = None) -> Iterator[SearchDocument]:
     plugin_host = host()
     for impl in reversed(plugin_host.manager.hook.portal_searchable_documents.get_hookimpls()):
         plugin = impl.plugin_name
-        args: dict[str, Any] = {"since": None}
-        if "keys" in impl.argnames:
-            args["keys"] = keys
-        elif keys is not None:
-            # An implementation from before ``keys``: it yields everything, and
-            # only the asked-for ids are kept (slow, but correct).
-            pass
+        # An implementation written before ``keys`` existed yields everything;
+        # :func:`_checked` then keeps only the ids asked for (slower, still right).
+        args = {"since": None, "keys": keys}
         try:
             produced = impl.function(**{k: v for k, v in args.items() if k in impl.argnames})
             yield from _checked(plugin, produced or (), keys)
