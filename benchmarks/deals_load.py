@@ -10,15 +10,18 @@ loads three pages with wrk (16 connections, from this machine):
 
 a small core page for reference (the partner's notifications: the same layout,
 login and plugin hooks, one short query: what every portal page costs at least),
-and a bare Flask "hello" page under the same gunicorn settings, the floor. Then it
-grows the data to 100,000 registrations and measures again. The measured partner
+and a bare Flask "hello" page under the same gunicorn settings, the floor. A second
+instance holds 100,000 registrations; the two sizes are measured in turn, for
+several rounds, and the medians reported, so that a shared, noisy machine weighs on
+both alike. The measured partner
 and manager see the same amount of their own data at both sizes (a partner with
 200 registrations, a manager of 200 organizations), so any difference comes from
 the total amount of data, which is the claim: the pages' cost does not grow with it.
 
     .venv/bin/pip install gunicorn   # benchmark only; apt-get install wrk
     .venv/bin/python benchmarks/deals_load.py [--small 10000] [--large 100000]
-        [--duration 10] [--connections 16] [--database-url postgresql+psycopg://…]
+        [--duration 6] [--rounds 3] [--connections 16]
+        [--database-url postgresql+psycopg://…/deals_bench]
 
 Prints p50/p99 latency and requests per second per page, the ratio to the bare
 page, and the p50 at the large size over the small one.
@@ -32,6 +35,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -82,6 +86,8 @@ def build(instance: Path, database_url: str | None) -> Any:
     from portal.extensions import db
     from portal.plugin_migrations import upgrade_all
 
+    if database_url:
+        ensure_database(database_url)
     app = create_app()
     with app.app_context():
         if database_url:
@@ -95,6 +101,20 @@ def build(instance: Path, database_url: str | None) -> Any:
             demo.seed()
         populate(app)
     return app
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database when it does not exist yet."""
+    parsed = sa.make_url(url)
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": parsed.database})
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
 
 
 def populate(app: Any) -> None:
@@ -293,19 +313,33 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int) -> Result
     return Result(rps, p50, p99, errors)
 
 
+def warm_up(url: str, cookie: str | None, times: int = 12) -> None:
+    """A few requests one at a time: every worker compiles its templates and opens
+    its connections before the load starts (the first request of a page is slow)."""
+    import urllib.request
+
+    for _ in range(times):
+        request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+
 def measure(env: dict[str, str], cookies: dict[str, str], duration: int, connections: int) -> dict[str, Result]:
     results = {}
     server = Gunicorn("portal:create_app()", env)
     try:
         for name, (who, path) in PAGES.items():
+            warm_up(f"http://127.0.0.1:{server.port}{path}", cookies[who])
+        for name, (who, path) in PAGES.items():
             url = f"http://127.0.0.1:{server.port}{path}"
-            wrk(url, cookies[who], 2, connections)  # warm up: templates, caches, connections
+            wrk(url, cookies[who], 2, connections)  # warm up under load
             results[name] = wrk(url, cookies[who], duration, connections)
     finally:
         server.stop()
     hello = Gunicorn("benchmarks.deals_load:hello_app()", env)
     try:
         url = f"http://127.0.0.1:{hello.port}/"
+        warm_up(url, None)
         wrk(url, None, 2, connections)
         results["bare Flask hello"] = wrk(url, None, duration, connections)
     finally:
@@ -336,37 +370,67 @@ def report(size: int, results: dict[str, Result]) -> None:
               f"{ratio:9.2f}  {result.errors}")
 
 
+def median_result(results: list[Result]) -> Result:
+    return Result(statistics.median(r.requests_per_second for r in results),
+                  statistics.median(r.p50_ms for r in results),
+                  statistics.median(r.p99_ms for r in results),
+                  "; ".join(r.errors for r in results if r.errors))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=100_000)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=6, help="seconds of load per page and round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the sizes are measured in turn, round after round; medians are reported")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database-url", default=None, help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
+    if args.database_url and "bench" not in (sa.make_url(args.database_url).database or ""):
+        # The benchmark empties the database it is given.
+        raise SystemExit("use a database of its own, with 'bench' in its name (it is emptied)")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp) / "instance"
-        env = environment(instance, args.database_url)
-        app = build(instance, args.database_url)
-        cookies = session_cookies(app)
-        sizes = {}
-        started = time.time()
-        size = add_registrations(app, args.small, seed=1)
-        print(f"built {size:,} registrations in {time.time() - started:.0f} s")
-        sizes[size] = measure(env, cookies, args.duration, args.connections)
-        report(size, sizes[size])
-        started = time.time()
-        size = add_registrations(app, args.large - size, seed=2)
-        print(f"\ngrew to {size:,} registrations in {time.time() - started:.0f} s")
-        sizes[size] = measure(env, cookies, args.duration, args.connections)
-        report(size, sizes[size])
-        small, large = (sizes[k] for k in sorted(sizes))
-        print("\np50 at the large size over the small one:")
+        # Two instances, one per size, measured alternately: a shared, noisy machine
+        # then weighs on both sizes alike.
+        setups = []
+        for label, count, url in (("small", args.small, args.database_url),
+                                  ("large", args.large, _second(args.database_url))):
+            instance = Path(tmp) / label / "instance"
+            started = time.time()
+            app = build(instance, url)
+            size = add_registrations(app, count, seed=1)
+            print(f"built {size:,} registrations in {time.time() - started:.0f} s")
+            setups.append((size, environment(instance, url), session_cookies(app)))
+            with app.app_context():
+                from portal.extensions import db
+
+                db.engine.dispose()
+        measured: dict[int, list[dict[str, Result]]] = {size: [] for size, _e, _c in setups}
+        for number in range(args.rounds):
+            for size, env, cookies in setups:
+                measured[size].append(measure(env, cookies, args.duration, args.connections))
+            print(f"round {number + 1} of {args.rounds} done "
+                  f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        medians = {size: {name: median_result([r[name] for r in rounds]) for name in rounds[0]}
+                   for size, rounds in measured.items()}
+        for size, results in medians.items():
+            report(size, results)
+        small, large = (medians[size] for size, _e, _c in setups)
+        print("\np50 at the large size over the small one (medians of the rounds):")
         for name in PAGES:
-            print(f"  {name:20} {large[name].p50_ms / small[name].p50_ms:5.2f}×")
-        print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+            ratio = large[name].p50_ms / small[name].p50_ms if small[name].p50_ms else float("nan")
+            print(f"  {name:20} {ratio:5.2f}×")
+
+
+def _second(url: str | None) -> str | None:
+    """The large size's database next to the small one's (PostgreSQL)."""
+    if not url:
+        return None
+    parsed = sa.make_url(url)
+    return parsed.set(database=f"{parsed.database}_large").render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":
