@@ -44,6 +44,10 @@ Fixtures (function scope unless noted):
     "channel_manager" (manages A only), "vendor_admin", or "anonymous".
 ``outbox``
     ``outbox()`` returns the emails the test's app has written so far.
+``portal_browser`` (session)
+    A Chromium (``chromium`` on the PATH or ``PORTAL_CHROMIUM``) driven by
+    Playwright, shared by every browser test of the process; skips the test when
+    there is no browser. Open pages with ``portal_browser.new_context()``.
 
 The module imports nothing from the portal until a fixture runs: pytest loads it
 for every test run in an environment where the portal is installed.
@@ -185,3 +189,19 @@ def outbox() -> Callable[[], list[Any]]:
         return outbox_messages(current_app._get_current_object())  # type: ignore[attr-defined]
 
     return messages
+
+
+@pytest.fixture(scope="session")
+def portal_browser() -> Iterator[Any]:
+    """One Chromium per test process, shared by the core's and plugins' browser tests."""
+    from portal.testing.browser import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    if not executable:
+        pytest.skip("no Chromium installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield instance
+        instance.close()

@@ -8,7 +8,6 @@ with the reason; ``.ci/run`` installs one.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,19 +19,11 @@ from werkzeug.serving import make_server
 
 from portal.extensions import db
 from portal.models import Role
+from portal.testing.browser import CHROMIUM_ARGS, chromium_path  # noqa: F401 (re-exported)
 from tests import factories
 from tests.conftest import make_app, reset_database
 
-CHROMIUM = os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+CHROMIUM = chromium_path()
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
 
@@ -43,14 +34,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM:
-        pytest.skip("no Chromium installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
+def browser(portal_browser: Any) -> Any:
+    """The test kit's Chromium: one Playwright per process, shared with plugins' tests."""
+    return portal_browser
 
 
 class LiveServer:

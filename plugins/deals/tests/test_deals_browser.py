@@ -2,14 +2,12 @@
 and pre-checks it for conflicts, a channel manager approves it, the partner gets
 it extended, wins it, and sees the won value and the tier metric on the home page.
 
-Chromium comes from the system (``chromium`` on the PATH or ``PORTAL_CHROMIUM``);
-Playwright only drives it. Without a browser the test skips."""
+Chromium comes from the system (``chromium`` on the PATH or ``PORTAL_CHROMIUM``),
+through the test kit's ``portal_browser`` fixture; without a browser the test skips."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -25,9 +23,6 @@ from portal.plugin_migrations import upgrade_all
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "tests" / "screenshots"
 
 
@@ -64,21 +59,16 @@ def demo_server(portal_empty_app: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    if not CHROMIUM:
-        pytest.skip("no Chromium installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        errors: list[str] = []
-        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        tab.console_errors = errors  # type: ignore[attr-defined]
-        yield tab
-        context.close()
-        browser.close()
+def page(portal_browser: Any) -> Iterator[Any]:
+    """A tab of the test kit's Chromium (one per test process, see portal.testing.browser)."""
+    context = portal_browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.console_errors = errors  # type: ignore[attr-defined]
+    yield tab
+    context.close()
 
 
 def shot(page: Any, name: str) -> None:
