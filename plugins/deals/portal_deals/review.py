@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from portal.admin.common import organization_choices, render_list, sort_order
 from portal.events import emit
@@ -81,8 +81,9 @@ def queue() -> Any:
         order = [R.extension_requested_at.desc() if sort.startswith("-") else R.extension_requested_at.asc(),
                  R.id.asc()]
     rows = queries.scoped_registrations(stmt, current_user)
-    items = rows.options(load_only(*LIST_COLUMNS), selectinload(R.organization).load_only(Organization.name),
-                         selectinload(R.program).load_only(Program.name),
+    # Names of the organization and program in the same query (many-to-one joins).
+    items = rows.options(load_only(*LIST_COLUMNS), joinedload(R.organization).load_only(Organization.name),
+                         joinedload(R.program).load_only(Program.name),
                          selectinload(R.products).load_only(DealProduct.name)).order_by(*order)
     page = db.paginate(items, page=_page_number(), per_page=PER_PAGE, error_out=False, count=False)
     page.total = queries.capped_count(rows)

@@ -17,11 +17,11 @@ from flask import (Response, abort, flash, redirect, render_template, request, s
                    stream_with_context, url_for)
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from portal.admin.common import render_list, sort_order
 from portal.extensions import db
-from portal.models import Program
+from portal.models import Organization, Program
 from portal.permissions import can, permission_required
 from portal.throttle import consume
 from portal_deals import matching, present, queries, services, storage
@@ -87,7 +87,8 @@ def _scoped_page(stmt: sa.Select[Any], order: list[Any], page_number: int) -> Pa
     # Only the columns a row shows: less for the ORM to build per row.
     loads = [load_only(*LIST_COLUMNS), selectinload(R.products).load_only(DealProduct.name)]
     if not current_user.is_partner:  # a partner's rows are all its own organization's
-        loads += [selectinload(R.organization), selectinload(R.program)]
+        loads += [joinedload(R.organization).load_only(Organization.name),
+                  joinedload(R.program).load_only(Program.name)]
     items = rows.options(*loads).order_by(*order)
     page = db.paginate(items, page=page_number, per_page=PER_PAGE, error_out=False, count=False)
     page.total = queries.capped_count(rows)
@@ -165,6 +166,7 @@ def export() -> Any:
 
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="deal-registrations.csv"'
+    response.headers["Cache-Control"] = "no-store"  # an organization's data: no shared cache
     return response
 
 
@@ -478,5 +480,6 @@ def attachment(registration_id: int, attachment_id: int) -> Any:
     response = send_file(path, mimetype=item.content_type, as_attachment=True,
                          download_name=item.filename, max_age=0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 

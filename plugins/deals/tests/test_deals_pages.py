@@ -69,6 +69,7 @@ def test_the_export_is_the_partners_own_csv(login_as, several, register):
     response = login_as("partner_user").get("/p/deals/export.csv?status=submitted")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert sorted(r["customer"] for r in rows) == sorted(NAMES[:4])
     assert {r["status"] for r in rows} == {"submitted"}
