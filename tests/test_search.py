@@ -292,8 +292,8 @@ def test_a_typo_in_a_longer_word_still_finds_it(client, world, guides):
 def test_a_german_query_finds_the_german_page_by_its_stem(client, world, guides):
     client.login(world.user_a)
     client.post("/language", data={"locale": "de", "next": "/"})
-    assert hit_titles(client, "Vertrag") == ["Rahmenverträge für Partner"] or \
-        "Rahmenverträge für Partner" in hit_titles(client, "Verträge")
+    assert hit_titles(client, "Vertrag") == ["Rahmenverträge für Partner"]
+    assert hit_titles(client, "vertrage") == ["Rahmenverträge für Partner"]
 
 
 def test_snippets_mark_the_match_and_escape_the_text(client, world):

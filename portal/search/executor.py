@@ -344,7 +344,9 @@ class QueryExecutor:
 
     def _answer(self, view: _View, request: SearchRequest, analyzers: tuple[str, ...],
                 allowed: np.ndarray, *, fuzzy: bool) -> SearchResults | None:
-        self._estimate = 1.0  # > 1 when a phrase checked only its best candidates
+        # > 1 when a phrase checked only its best candidates. Kept on the executor for
+        # the length of one search: the backend's lock runs one search at a time.
+        self._estimate = 1.0
         clauses = self._clauses(view, request.words, analyzers, allowed, fuzzy=fuzzy)
         if not clauses:
             return None
