@@ -66,6 +66,9 @@ def _init_extensions(app: Flask) -> None:
         # SQLite engines in the process (the pytest plugin imports it everywhere).
         with app.app_context():
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+    from portal import settings_cache
+
+    settings_cache.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)

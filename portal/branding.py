@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, g, has_app_context, request, send_from_directory, url_for
 
+from portal import settings_cache
 from portal.extensions import db
 from portal.models import Branding
 from portal.permissions import permission_required
@@ -199,17 +200,23 @@ def current() -> BrandingView:
         return BrandingView()
     cached = g.get("_portal_branding")
     if cached is None:
-        try:
-            row = db.session.execute(sa.select(Branding).where(Branding.id == 1)).scalar_one_or_none()
-        except sa.exc.SQLAlchemyError:
-            # No table yet (before `portal db upgrade`) or a failed transaction
-            # (error pages): the theme's look and the configured name.
-            row = None
-        cached = BrandingView(
-            row.portal_name, row.logo, row.favicon, row.primary_color, row.accent_color
-        ) if row else BrandingView()
+        cached = settings_cache.cached("branding", None, _read_view)
         g._portal_branding = cached
     return cached
+
+
+def _read_view() -> BrandingView:
+    try:
+        row = db.session.execute(_BRANDING_ROW).one_or_none()
+    except sa.exc.SQLAlchemyError:
+        # No table yet (before `portal db upgrade`) or a failed transaction
+        # (error pages): the theme's look and the configured name.
+        row = None
+    return BrandingView(*row) if row else BrandingView()
+
+
+_BRANDING_ROW = sa.select(Branding.portal_name, Branding.logo, Branding.favicon, Branding.primary_color,
+                          Branding.accent_color).where(Branding.id == 1)
 
 
 def forget() -> None:

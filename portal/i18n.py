@@ -6,6 +6,7 @@ browser's Accept-Language, else the deployment default.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from zoneinfo import available_timezones
 
@@ -46,11 +47,16 @@ def select_timezone() -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """(code, name in its own language) for each shipped language."""
+    return list(_language_names(tuple(languages())))
+
+
+@functools.lru_cache(maxsize=8)
+def _language_names(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     names = []
-    for code in languages():
+    for code in codes:
         name = Locale.parse(code).get_display_name(code) or code
         names.append((code, name[:1].upper() + name[1:]))
-    return names
+    return tuple(names)
 
 
 _TIMEZONES: list[str] | None = None
@@ -63,6 +69,7 @@ def timezone_choices() -> list[str]:
     return _TIMEZONES
 
 
+@functools.lru_cache(maxsize=64)
 def is_rtl(locale: str) -> bool:
     return Locale.parse(locale).character_order == "right-to-left"
 

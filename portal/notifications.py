@@ -58,6 +58,11 @@ def on_event(event: Event) -> None:
 
 
 def unread_count(user: User) -> int:
+    from portal.auth.session import prefetched_unread
+
+    prefetched = prefetched_unread(user)
+    if prefetched is not None:
+        return prefetched
     return db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)

@@ -262,13 +262,20 @@ def programs_with(plugin: str) -> list[int]:
     return list(db.session.scalars(sa.select(ProgramPlugin.program_id).where(ProgramPlugin.plugin == plugin)))
 
 
-def plugins_on_for(organization_id: int | None) -> set[str]:
+def plugins_on_for(organization_id: int | None) -> frozenset[str]:
     """Names of the plugins switched on for a program the organization is a
-    current member of (loaded or not)."""
-    from portal.models import Membership
+    current member of (loaded or not); kept per process until settings change."""
+    from portal import settings_cache
 
     today = utcnow().date()
-    return set(
+    return settings_cache.cached("plugins_on_for", (organization_id, today),
+                                 lambda: _read_plugins_on_for(organization_id, today))
+
+
+def _read_plugins_on_for(organization_id: int | None, today: Any) -> frozenset[str]:
+    from portal.models import Membership
+
+    return frozenset(
         db.session.scalars(
             sa.select(ProgramPlugin.plugin)
             .join(Membership, Membership.program_id == ProgramPlugin.program_id)

@@ -78,10 +78,12 @@ def theme_stylesheet() -> str | None:
     """The active theme's stylesheet URL (None: a theme without theme.css)."""
     from portal.theming import active_theme
 
-    theme = active_theme(current_app)
-    if theme is None or not (theme.static / "theme.css").is_file():
-        return None
-    return url_for("theme.static", filename="theme.css")
+    has_css = current_app.extensions.get("portal.theme_css")
+    if has_css is None:  # the theme is chosen at start-up: look once per process
+        theme = active_theme(current_app)
+        has_css = theme is not None and (theme.static / "theme.css").is_file()
+        current_app.extensions["portal.theme_css"] = has_css
+    return url_for("theme.static", filename="theme.css") if has_css else None
 
 
 def init_app(app: Flask) -> None:

@@ -8,11 +8,17 @@ request because the loader checks ``is_active``.
 
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, request, url_for
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, g, has_request_context, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.dml import UpdateBase
 
 from portal.extensions import db, login_manager
-from portal.models import User
+from portal.models import Notification, SettingsVersion, User
+
 
 
 @login_manager.user_loader
@@ -20,10 +26,44 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_token != token or not user.is_active:
+    # One query for what every signed-in page needs: the user, their organization
+    # (is it active?), their unread notifications and the settings version.
+    row = db.session.execute(_SIGNED_IN, {"id": int(user_id)}).unique().one_or_none()
+    if row is None:
         return None
+    user, unread, version = row
+    if user.session_token != token or not user.is_active:
+        return None
+    g._portal_unread = (user.id, unread or 0)
+    if "_portal_settings_version" not in g:
+        g._portal_settings_version = version
     return user
+
+
+def prefetched_unread(user: User) -> int | None:
+    """The unread count read with the signed-in user (None: not read, or
+    notifications changed since)."""
+    found = g.get("_portal_unread") if has_request_context() else None
+    return found[1] if found and found[0] == user.id else None
+
+
+def _notifications_changed(conn: sa.Connection, clauseelement: Any, *args: Any) -> None:
+    if (isinstance(clauseelement, UpdateBase) and has_request_context()
+            and getattr(getattr(clauseelement, "table", None), "name", None) == Notification.__tablename__):
+        g.pop("_portal_unread", None)
+
+
+_SIGNED_IN = (
+    sa.select(
+        User,
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .correlate(User).scalar_subquery(),
+        sa.select(SettingsVersion.value).where(SettingsVersion.id == 1).scalar_subquery(),
+    )
+    .options(joinedload(User.organization))
+    .where(User.id == sa.bindparam("id"))
+)
 
 
 @login_manager.unauthorized_handler
@@ -39,6 +79,8 @@ def unauthorized() -> Response:
 
 def init_login(app: Flask) -> None:
     login_manager.init_app(app)
+    with app.app_context():
+        sa.event.listen(db.engine, "after_execute", _notifications_changed)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

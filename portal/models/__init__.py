@@ -13,6 +13,7 @@ from portal.models.organization import (
 from portal.models.plugin import PluginSetting
 from portal.models.program import Membership, Program, ProgramPlugin, Tier
 from portal.models.search import SearchQueueEntry
+from portal.models.settings_version import SettingsVersion
 from portal.models.types import UTCDateTime, utcnow
 from portal.models.user import PARTNER_ROLES, STAFF_ROLES, Invitation, Role, User
 from portal.models.resource import (  # noqa: E402 - after Program and Tier, which it links to
@@ -48,6 +49,7 @@ __all__ = [
     "ResourceStatus",
     "Role",
     "SearchQueueEntry",
+    "SettingsVersion",
     "Tier",
     "UTCDateTime",
     "User",
