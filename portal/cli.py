@@ -176,6 +176,22 @@ def check_command(deploy: bool) -> None:
     click.echo("No problems found.")
 
 
+# -- portal settings-cache --------------------------------------------------------
+
+@click.command("settings-cache")
+@click.argument("action", type=click.Choice(["bump"]))
+@with_appcontext
+def settings_cache_command(action: str) -> None:
+    """Make every worker read the settings again (after changing them with SQL).
+
+    Changes made through the portal need nothing: they move the counter themselves.
+    """
+    from portal import settings_cache
+
+    settings_cache.bump()
+    click.echo("Settings version moved on: every worker reads the settings again.")
+
+
 # -- portal users ----------------------------------------------------------------
 
 users_group = AppGroup("users", help="Manage accounts from the command line.")
@@ -309,7 +325,7 @@ def translations_compile_command() -> None:
 
 # -- registration ----------------------------------------------------------------
 
-COMMANDS = (demo_command, check_command, users_group, mail_group, plugins_group,
+COMMANDS = (demo_command, check_command, settings_cache_command, users_group, mail_group, plugins_group,
             translations_group)
 
 

@@ -55,9 +55,9 @@ RESERVED_NAMES = frozenset({
     "notification", "partner", "partner_application", "plugin", "plugin_setting",
     "program", "program_plugin", "tier", "alembic", "alembic_version",
     "resource", "resource_page", "resource_page_audience", "resource_page_program",
-    "resource_page_tag", "resource_page_tier", "search_queue",
+    "resource_page_tag", "resource_page_tier", "search_queue", "settings", "settings_version",
     # `portal` commands (core and Flask)
-    "check", "db", "demo", "mail", "limiter", "run", "shell", "routes", "translations",
+    "check", "db", "demo", "mail", "limiter", "settings-cache", "run", "shell", "routes", "translations",
     # the core itself: its package, translation domain, test kit
     "portal", "core", "messages", "testing", "test", "tests",
 })
