@@ -35,8 +35,16 @@ def has_broad_reach(user: User) -> bool:
     Counting stops there (an index range of at most that many entries), so the check
     costs the same whatever the number of organizations.
     """
-    first = managed_organization_ids(user).limit(BROAD_REACH).subquery()
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(first)) or 0) >= BROAD_REACH
+    from portal import settings_cache
+
+    # Manager assignments are a watched table: kept per worker until they change.
+    return settings_cache.cached("scoping.broad_reach", (user.id, BROAD_REACH),
+                                 lambda: _count_managed(user, BROAD_REACH) >= BROAD_REACH)
+
+
+def _count_managed(user: User, cap: int) -> int:
+    first = managed_organization_ids(user).limit(cap).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(first)) or 0
 
 
 def organization_filter(user: User, column: Any, *, walk: bool = False) -> Any:

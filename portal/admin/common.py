@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, make_response, render_template, request
+from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
@@ -63,19 +64,9 @@ class OrganizationChoices:
 
 def organization_choices(requested: str | None = None) -> OrganizationChoices:
     """The organization filter for the current user: a few cheap queries at any size."""
-    in_reach = visible(Organization, walk=True).with_only_columns(Organization.id)
-    # Counting stops at the threshold: the cost does not grow with the organizations.
-    few = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            in_reach.limit(ORGANIZATION_SELECT_MAX + 1).subquery()
-        )
-    ) or 0
-    if few <= ORGANIZATION_SELECT_MAX:
-        rows = db.session.execute(
-            visible(Organization).with_only_columns(Organization.id, Organization.name)
-            .order_by(Organization.name_key)
-        )
-        return OrganizationChoices([(row.id, row.name) for row in rows], searchable=False)
+    few = _organizations_in_reach()
+    if few is not None:
+        return OrganizationChoices(list(few), searchable=False)
     chosen: list[tuple[int, str]] = []
     # Digits only, and few enough to fit a 64-bit integer column.
     if requested and requested.isascii() and requested.isdigit() and len(requested) <= 18:
@@ -86,6 +77,32 @@ def organization_choices(requested: str | None = None) -> OrganizationChoices:
         if row is not None:
             chosen.append((row.id, row.name))
     return OrganizationChoices(chosen, searchable=True)
+
+
+def _organizations_in_reach() -> tuple[tuple[int, str], ...] | None:
+    """(id, name) of every organization the current user reaches, by name, when
+    there are few enough for a select (else None). Organizations and manager
+    assignments are watched tables: kept per worker until they change."""
+    from portal import settings_cache
+
+    def read() -> tuple[tuple[int, str], ...] | None:
+        in_reach = visible(Organization, walk=True).with_only_columns(Organization.id)
+        # Counting stops at the threshold: the cost does not grow with the organizations.
+        few = db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                in_reach.limit(ORGANIZATION_SELECT_MAX + 1).subquery()
+            )
+        ) or 0
+        if few > ORGANIZATION_SELECT_MAX:
+            return None
+        rows = db.session.execute(
+            visible(Organization).with_only_columns(Organization.id, Organization.name)
+            .order_by(Organization.name_key)
+        )
+        return tuple((row.id, row.name) for row in rows)
+
+    key = (current_user.id, current_user.role, ORGANIZATION_SELECT_MAX)
+    return settings_cache.cached("admin.organizations_in_reach", key, read)
 
 
 def organization_name_matches(text: str) -> sa.Select[Any]:

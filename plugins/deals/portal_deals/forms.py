@@ -421,3 +421,7 @@ class ProductForm(PortalForm):
         if db.session.scalar(sa.select(DealProduct.id).where(DealProduct.sku == field.data)):
             raise ValidationError(_l("A product with this code exists already."))
 
+    def validate_name(self, field: Any) -> None:
+        if any(ord(character) < 32 or ord(character) == 127 for character in field.data or ""):
+            raise ValidationError(_l("Remove the control characters from the name."))
+

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+
 from babel import Locale
 from babel.dates import format_date as babel_date
 from flask import g, url_for
 from flask_babel import get_locale, get_timezone
 
 from portal.models import utcnow
-from portal_deals.models import DealRegistration, DealStatus
+from portal_deals.models import DealStatus
+from portal_deals.queries import names_line
 
 
 @lru_cache(maxsize=8192)
@@ -33,6 +36,17 @@ def _money(amount: Decimal, currency: str, locale: Locale) -> str:
                                                       currency_digits=True)
 
 
+_LABELS: dict[str, dict[DealStatus, str]] = {}
+
+
+def _labels(locale: str) -> dict[DealStatus, str]:
+    """The status labels in ``locale``, translated once per process and locale."""
+    found = _LABELS.get(locale)
+    if found is None:
+        found = _LABELS[locale] = {status: str(status.label) for status in DealStatus}
+    return found
+
+
 class Formatter:
     """Dates and money in the request's locale and time zone. Formatting is a pure
     function of (value, locale): the results are kept (bounded), as the same rows
@@ -41,7 +55,7 @@ class Formatter:
     def __init__(self) -> None:
         self.locale = get_locale()
         self.timezone = get_timezone()
-        self.labels = {status: status.label for status in DealStatus}
+        self.labels = _labels(str(self.locale))
         self.now = utcnow()
 
     def date(self, value: date | datetime | None) -> str:
@@ -84,28 +98,32 @@ class Row:
     conflict_score: int | None
 
 
-def rows(registrations: list[DealRegistration], *, staff: bool) -> list[Row]:
+def rows(page: list[Any], *, staff: bool) -> list[Row]:
+    """The rows of a list page (:func:`portal_deals.queries.list_page`)."""
     fmt = formatter()
     # One URL built, the others by its pattern (the id is the last part).
     base = url_for("deals.detail", registration_id=0)[:-1]
+    now = fmt.now
     found = []
-    for registration in registrations:
-        status = registration.effective_status
+    for item in page:
+        status = item.status
+        if status is DealStatus.APPROVED and item.expires_at is not None and item.expires_at <= now:
+            status = DealStatus.EXPIRED  # lapsed: the expiry command has not run yet
+        submitted = item.submitted_at
         found.append(Row(
-            id=registration.id,
-            url=f"{base}{registration.id}",
-            customer=registration.customer_name,
-            organization=registration.organization.name if staff else "",
-            program=registration.program.name if staff else "",
-            products=", ".join(p.name for p in registration.products),
-            value=fmt.money(registration.value, registration.currency),
+            id=item.id,
+            url=f"{base}{item.id}",
+            customer=item.customer_name,
+            organization=item.organization_name if staff else "",
+            program=item.program_name if staff else "",
+            products=names_line(item.products_line),
+            value=fmt.money(item.value, item.currency),
             status=status.value,
             status_label=fmt.labels[status],
-            expected_close=fmt.date(registration.expected_close),
-            protected_until=fmt.date(registration.expires_at) if status is DealStatus.APPROVED else "",
-            updated=fmt.date(registration.updated_at),
-            waiting_days=registration.waiting_days,
-            conflict_score=registration.conflict_score,
+            expected_close=fmt.date(item.expected_close),
+            protected_until=fmt.date(item.expires_at) if status is DealStatus.APPROVED else "",
+            updated=fmt.date(item.updated_at),
+            waiting_days=max(0, (now - submitted).days) if submitted is not None else 0,
+            conflict_score=item.conflict_score,
         ))
     return found
-

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 
+from portal import settings_cache
 from portal.extensions import db
-from portal.models import Membership, Program, ProgramPlugin, utcnow
+from portal.models import Membership, Organization, Program, ProgramPlugin, utcnow
 from portal.scoping import scoped, visible
 from portal_deals.i18n import _l
-from portal_deals.models import DealRegistration, DealStatus
+from portal_deals.models import DealProduct, DealRegistration, DealStatus, registration_product
 
 NAME = "deals"
 #: Counts shown on lists and the dashboard stop here ("500+"): their cost stays
@@ -83,12 +86,98 @@ def capped_count(stmt: sa.Select[Any], cap: int = COUNT_CAP) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
 
 
+# -- list pages ----------------------------------------------------------------------
+
+R = DealRegistration
+#: What a list row shows of a registration (read as plain columns, no ORM objects).
+LIST_COLUMNS = (R.id, R.organization_id, R.program_id, R.status, R.customer_name, R.value, R.currency,
+                R.expected_close, R.expires_at, R.updated_at, R.submitted_at, R.conflict_score)
+
+
+class ListPage(Pagination):
+    """A page of a registrations list: rows of :data:`LIST_COLUMNS` (with the
+    partner's and the program's names for staff), the count capped at :data:`COUNT_CAP`."""
+
+    def _query_items(self) -> list[Any]:
+        select = self._query_args["select"]
+        return db.session.execute(select.limit(self.per_page).offset(self._query_offset)).all()
+
+    def _query_count(self) -> int:
+        return capped_count(self._query_args["counted"])
+
+
+def list_page(rows: sa.Select[Any], order: list[Any], page: int, per_page: int, *,
+              staff: bool) -> ListPage:
+    """One page of ``rows`` (a scoped ``SELECT DealRegistration`` with its filters)
+    in ``order``: two short queries (the page, the capped count) and one more for
+    the page's products (:func:`product_names`)."""
+    select = rows.with_only_columns(*LIST_COLUMNS, _PRODUCTS_LINE)
+    if staff:  # a partner's rows are all its own organization's
+        select = (select.join(Organization, Organization.id == R.organization_id)
+                  .join(Program, Program.id == R.program_id)
+                  .add_columns(Organization.name.label("organization_name"),
+                               Program.name.label("program_name")))
+    return ListPage(page=page, per_page=per_page, max_per_page=per_page, error_out=False,
+                    select=select.order_by(*order), counted=rows)
+
+
+#: Between the names that :class:`names_list` joins (no product name holds it).
+NAMES_SEPARATOR = "\x1f"
+
+
+class names_list(sa.sql.functions.GenericFunction[str]):
+    """``names_list(name)``: the names of a group in one string, joined by
+    :data:`NAMES_SEPARATOR` in no particular order (an aggregate: ``string_agg``
+    on PostgreSQL, ``group_concat`` elsewhere); :func:`names_line` sorts them."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(names_list, "postgresql")
+def _names_list_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(31))"
+
+
+@compiles(names_list)
+def _names_list_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
+
+
+def names_line(joined: str | None) -> str:
+    """What :class:`names_list` returned, sorted and joined by ", "."""
+    return ", ".join(sorted(joined.split(NAMES_SEPARATOR))) if joined else ""
+
+
+#: The products of each row, by name, as one line: a correlated subquery on the
+#: registration's links (its primary key's range), in the page's own query.
+_PRODUCTS_LINE = (
+    sa.select(names_list(DealProduct.name))
+    .select_from(registration_product)
+    .join(DealProduct, DealProduct.id == registration_product.c.product_id)
+    .where(registration_product.c.registration_id == R.id)
+    .correlate(R)
+    .scalar_subquery()
+    .label("products_line")
+)
+
+
 # -- programs ------------------------------------------------------------------------
 
-def programs_on() -> list[Program]:
-    """The programs the plugin is switched on for, by name."""
-    return list(db.session.scalars(
-        sa.select(Program)
+class ProgramChoice(NamedTuple):
+    id: int
+    name: str
+
+
+def programs_on() -> list[ProgramChoice]:
+    """The programs the plugin is switched on for, by name (kept per worker until
+    settings change: programs and program plugins are watched tables)."""
+    return list(settings_cache.cached("deals.programs_on", None, _read_programs_on))
+
+
+def _read_programs_on() -> tuple[ProgramChoice, ...]:
+    return tuple(ProgramChoice(*row) for row in db.session.execute(
+        sa.select(Program.id, Program.name)
         .join(ProgramPlugin, sa.and_(ProgramPlugin.program_id == Program.id, ProgramPlugin.plugin == NAME))
         .order_by(Program.name)
     ))

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal.admin.common import organization_choices, render_list, sort_order
 from portal.events import emit
@@ -24,7 +24,7 @@ from portal_deals.forms import (OPTIONAL_FIELD_LABELS, BulkForm, NoteForm, Produ
 from portal_deals.i18n import _, ngettext
 from portal_deals.models import DealProduct, DealRegistration, DealRules, DealStatus
 from portal_deals.rules import rules_for
-from portal_deals.views import LIST_COLUMNS, PER_PAGE, _detail, _int_arg, _page_number, settled
+from portal_deals.views import PER_PAGE, _detail, _int_arg, _page_number, settled
 
 R = DealRegistration
 QUEUE_SORTS = {
@@ -81,12 +81,7 @@ def queue() -> Any:
         order = [R.extension_requested_at.desc() if sort.startswith("-") else R.extension_requested_at.asc(),
                  R.id.asc()]
     rows = queries.scoped_registrations(stmt, current_user)
-    # Names of the organization and program in the same query (many-to-one joins).
-    items = rows.options(load_only(*LIST_COLUMNS), joinedload(R.organization).load_only(Organization.name),
-                         joinedload(R.program).load_only(Program.name),
-                         selectinload(R.products).load_only(DealProduct.name)).order_by(*order)
-    page = db.paginate(items, page=_page_number(), per_page=PER_PAGE, error_out=False, count=False)
-    page.total = queries.capped_count(rows)
+    page = queries.list_page(rows, order, _page_number(), PER_PAGE, staff=True)
     return render_list("deals/queue.html", "deals/_queue.html", "deal-queue",
                        page=page, rows=present.rows(page.items, staff=True), sort=sort, filters=filters, programs=queries.programs_on(),
                        organizations=organization_choices(request.args.get("organization")).choices,

@@ -16,12 +16,11 @@ import sqlalchemy as sa
 from flask import (Response, abort, flash, redirect, render_template, request, send_file,
                    stream_with_context, url_for)
 from flask_login import current_user
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal.admin.common import render_list, sort_order
 from portal.extensions import db
-from portal.models import Organization, Program
+from portal.models import Program
 from portal.permissions import can, permission_required
 from portal.throttle import consume
 from portal_deals import matching, present, queries, services, storage
@@ -45,8 +44,6 @@ SORTS = {
     "expires": (R.expires_at, R.id),
 }
 LIST_STATUSES = [status for status in DealStatus]
-LIST_COLUMNS = (R.id, R.organization_id, R.program_id, R.status, R.customer_name, R.value, R.currency,
-                R.expected_close, R.expires_at, R.updated_at, R.submitted_at, R.conflict_score)
 
 
 # -- list and export -------------------------------------------------------------------
@@ -82,17 +79,9 @@ def filtered(user: Any = None) -> tuple[sa.Select[Any], dict[str, Any]]:
     return stmt, filters
 
 
-def _scoped_page(stmt: sa.Select[Any], order: list[Any], page_number: int) -> Pagination:
+def _scoped_page(stmt: sa.Select[Any], order: list[Any], page_number: int) -> queries.ListPage:
     rows = queries.scoped_registrations(stmt, current_user)
-    # Only the columns a row shows: less for the ORM to build per row.
-    loads = [load_only(*LIST_COLUMNS), selectinload(R.products).load_only(DealProduct.name)]
-    if not current_user.is_partner:  # a partner's rows are all its own organization's
-        loads += [joinedload(R.organization).load_only(Organization.name),
-                  joinedload(R.program).load_only(Program.name)]
-    items = rows.options(*loads).order_by(*order)
-    page = db.paginate(items, page=page_number, per_page=PER_PAGE, error_out=False, count=False)
-    page.total = queries.capped_count(rows)
-    return page
+    return queries.list_page(rows, order, page_number, PER_PAGE, staff=not current_user.is_partner)
 
 
 def _page_number() -> int:

@@ -63,6 +63,14 @@ def test_staff_list_their_reach_without_drafts(login_as, several, register):
     assert "Soylent Corp" in admin and "Vandelay" not in admin
 
 
+def test_list_rows_name_every_product_in_order(login_as, register, products):
+    register(customer_name="Globex Ltd", customer_website="globex.example.com",
+             products=[str(products["FW-500"].id), str(products["EDR"].id), str(products["FW-100"].id)])
+    for role in ("partner_user", "vendor_admin"):
+        page = login_as(role).get("/p/deals/").get_data(as_text=True)
+        assert "<td>Endpoint Protection, Firewall 100, Firewall 500</td>" in page, role
+
+
 def test_the_export_is_the_partners_own_csv(login_as, several, register):
     register(role="other_partner_user", customer_name="Soylent Corp", customer_website="soylent.example.com",
              contact_email="x@soylent.example.com")
@@ -211,6 +219,9 @@ def test_a_vendor_admin_keeps_the_catalogue(login_as):
     product = db.session.scalars(sa.select(DealProduct)).one()
     assert product.sku == "NET-FW-9"
     assert admin.post("/p/deals/products", data={"sku": "NET-FW-9", "name": "Again"}).status_code == 400
+    refused = admin.post("/p/deals/products", data={"sku": "NET-FW-10", "name": "Fire\x1fwall"})
+    assert refused.status_code == 400
+    assert "Remove the control characters from the name." in refused.get_data(as_text=True)
     admin.post(f"/p/deals/products/{product.id}/toggle")
     db.session.expire_all()
     assert db.session.get(DealProduct, product.id).active is False
