@@ -128,6 +128,7 @@ class PortalAnalyzer(Tokenizer):
     def _setup(self) -> None:
         language = self.language
         self._terms: dict[str, str | None] = {}
+        self._words: dict[str, str | None] = {}  # as written ("Verträge") -> term
         self._cjk = language == "ja"
         self._pattern = _CJK_RUN if self._cjk else re.compile(WORD)
         self._stops: frozenset[str] = frozenset()
@@ -171,6 +172,26 @@ class PortalAnalyzer(Tokenizer):
             self._terms.clear()
         self._terms[word] = term
         return term
+
+    def index_terms(self, value: str) -> list[str]:
+        """The terms ``value`` is indexed as, in position order (stop words take
+        no position): ``[t.text for t in self(value)]``, without a token per word.
+        A rebuild runs every document's text through here once."""
+        if self._cjk:
+            return [token.text for token in self(value)]
+        words = self._pattern.findall(value)
+        known = self._words
+        try:
+            terms = [known[word] for word in words]
+        except KeyError:
+            if len(known) >= self.CACHE_WORDS:
+                known.clear()
+            term_of = self.term
+            for word in words:
+                if word not in known:
+                    known[word] = term_of(word.lower())
+            terms = [known[word] for word in words]
+        return [term for term in terms if term is not None]
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def]
                  removestops=True, start_pos=0, start_char=0, tokenize=True,

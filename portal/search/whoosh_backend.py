@@ -32,6 +32,7 @@ from typing import Any
 from whoosh import index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from portal.search import bulk
 from portal.search.analysis import ANALYZER_LANGUAGES, GENERIC, analyzer, analyzer_language
 from portal.search.backend import Progress, SearchDocument, SearchRequest, SearchResults
 from portal.search.executor import NO_PERMISSION, QueryExecutor
@@ -53,7 +54,9 @@ def schema() -> Schema:
         "language": ID(stored=True),
         "tags": KEYWORD(stored=True, lowercase=True, commas=True, scorable=False),
         "org": ID(stored=True),
-        "updated": NUMERIC(int, bits=64, stored=True, sortable=True),
+        # Ranked by recency from its column; indexed coarsely (4 terms, not Whoosh's
+        # default 16), as no query asks for a range of it yet.
+        "updated": NUMERIC(int, bits=64, stored=True, sortable=True, shift_step=16),
         "title": STORED,
         "summary": STORED,
         "url": STORED,
@@ -97,7 +100,7 @@ def _fields(doc: SearchDocument) -> dict[str, Any]:
 class WhooshBackend:
     """See the module docstring. One instance per app and process."""
 
-    def __init__(self, path: str | os.PathLike[str], *, write_memory_mb: int = 256) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, write_memory_mb: int = 512) -> None:
         self.path = Path(path)
         self.write_memory_mb = write_memory_mb
         self._lock = threading.RLock()
@@ -255,32 +258,23 @@ class WhooshBackend:
         """Write a whole new index beside the live one, then switch CURRENT to it.
 
         Searches keep using the old index until the switch; old folders are removed
-        afterwards (processes still reading them keep their open files).
-        ``processes > 1`` analyses in that many worker processes, each writing a
-        segment of its own (for the command line only: it forks).
+        afterwards (processes still reading them keep their open files). The
+        segments are built in memory and written directly (:mod:`portal.search.bulk`),
+        one per ``write_memory_mb`` of postings, and not merged afterwards: the
+        executor searches several segments as fast as one, and Whoosh's own
+        writer takes over for updates. ``processes > 1`` builds in that many
+        worker processes while this one reads the documents (for the command
+        line only: it forks).
         """
         self.path.mkdir(parents=True, exist_ok=True)
         name = f"ix-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
         target = self.path / name
         target.mkdir()
         ix = index.create_in(str(target), schema())
-        count = 0
-        if processes > 1:
-            writer = ix.writer(procs=processes, multisegment=True,
-                               limitmb=max(64, self.write_memory_mb // processes))
-        else:
-            writer = ix.writer(limitmb=self.write_memory_mb)
         try:
-            for doc in documents:
-                writer.add_document(**_fields(doc))
-                count += 1
-                if progress is not None and count % 500 == 0:
-                    progress(500)
-            if progress is not None:
-                progress(count % 500)
-            writer.commit() if processes > 1 else writer.commit(optimize=True)
+            count = bulk.build(ix, (_fields(doc) for doc in documents), processes=processes,
+                               budget=self._budget(processes), progress=progress)
         except BaseException:
-            writer.cancel()
             ix.close()
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -292,6 +286,11 @@ class WhooshBackend:
         with self._lock:
             self._drop()
         return count
+
+    def _budget(self, processes: int) -> int:
+        """Postings each segment builder of a rebuild holds before it writes its
+        segment: ``write_memory_mb`` shared by the building processes."""
+        return max(100_000, self.write_memory_mb * 2**20 // bulk.BYTES_PER_POSTING // max(1, processes))
 
     def _remove_old(self, keep: str) -> None:
         for folder in self.path.glob("ix-*"):
