@@ -289,20 +289,27 @@ def _read_plugins_on_for(organization_id: int | None, today: Any) -> frozenset[s
 
 
 def active_plugins(user: Any) -> list[str]:
-    """Loaded plugins that are on for ``user`` (cached for the request)."""
+    """Loaded plugins that are on for ``user`` (kept for the request, per user)."""
+    if has_request_context():
+        kept = g.get("_portal_active_plugins")
+        if kept is None:
+            kept = g._portal_active_plugins = {}
+        key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = _active_plugins(user)
+        return list(found)
+    return _active_plugins(user)
+
+
+def _active_plugins(user: Any) -> list[str]:
     loaded = list(host().loaded)
     if not loaded:
         return []
     if user is None or not getattr(user, "is_authenticated", False) or user.is_staff:
         return loaded
-    cache_key = "_portal_active_plugins"
-    if has_request_context() and cache_key in g:
-        return g.get(cache_key)
     names = plugins_on_for(user.organization_id)
-    active = [name for name in loaded if name in names]
-    if has_request_context():
-        setattr(g, cache_key, active)
-    return active
+    return [name for name in loaded if name in names]
 
 
 def guard_blueprint(plugin: str) -> Callable[[], None]:
@@ -441,9 +448,12 @@ def render_slot(name: str, **context: Any) -> Markup:
     if not plugin_host.loaded:
         return Markup("")
     user = current_user if has_request_context() else None
+    active = active_plugins(user)
+    if not active:
+        return Markup("")
     parts: list[tuple[int, int, Markup]] = []
     for n, (_, result) in enumerate(
-        plugin_host.call("portal_template_slot", only=active_plugins(user), slot=name, context=context)
+        plugin_host.call("portal_template_slot", only=active, slot=name, context=context)
     ):
         priority = 100
         if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], int):
@@ -588,11 +598,25 @@ def setting(plugin: str, name: str) -> Any:
     if name not in declared:
         raise KeyError(f"plugin {plugin!r} declares no setting {name!r}")
     item = declared[name]
-    row = db.session.get(PluginSetting, (plugin, name))
-    if row is None or not setting_value_fits(item, row.value):
+    from portal import settings_cache
+
+    # Plugin settings are a watched table: the stored value is kept per worker
+    # until a setting changes. Values are strings, numbers or booleans.
+    stored = settings_cache.cached("plugins.setting", (plugin, name), lambda: _stored_setting(plugin, name))
+    if stored is _NOT_STORED or not setting_value_fits(item, stored):
         # A value stored under an older schema that no longer fits: the default.
         return item.default
-    return row.value
+    return stored
+
+
+_NOT_STORED = object()
+
+
+def _stored_setting(plugin: str, name: str) -> Any:
+    value = db.session.execute(
+        sa.select(PluginSetting.value).where(PluginSetting.plugin == plugin, PluginSetting.key == name)
+    ).first()
+    return _NOT_STORED if value is None else value[0]
 
 
 # -- overview (admin page and ``portal plugins list``) ------------------------------

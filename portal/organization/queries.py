@@ -6,27 +6,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from portal import settings_cache
 from portal.extensions import db
 from portal.models import ManagerAssignment, Membership, Program, Role, Tier, User
 
 
+class ProgramRef(NamedTuple):
+    id: int
+    name: str
+    slug: str
+
+
+class TierRef(NamedTuple):
+    id: int
+    name: str
+    rank: int
+
+
 @dataclass(frozen=True)
 class MembershipView:
-    """A membership as the partner sees it: program, tier and the tier to reach next."""
+    """A membership as the partner sees it: program, tier and the tier to reach next
+    (plain values, no ORM objects: kept between requests, see below)."""
 
-    program: Program
-    tier: Tier
+    program: ProgramRef
+    tier: TierRef
     since: date
     until: date | None
     next_tier_name: str | None
 
 
 def memberships(organization_id: int) -> list[MembershipView]:
-    """The organization's current memberships, with each program's next tier name."""
+    """The organization's current memberships, with each program's next tier name
+    (kept per worker until settings change: memberships, programs and tiers are
+    watched tables)."""
+    today = date.today()
+    return list(settings_cache.cached("organization.memberships", (organization_id, today),
+                                      lambda: _read_memberships(organization_id, today)))
+
+
+def _read_memberships(organization_id: int, today: date) -> tuple[MembershipView, ...]:
     next_tier = aliased(Tier)
     next_tier_name = (
         sa.select(next_tier.name)
@@ -37,19 +60,21 @@ def memberships(organization_id: int) -> list[MembershipView]:
         .scalar_subquery()
     )
     rows = db.session.execute(
-        sa.select(Membership, Program, Tier, next_tier_name)
+        sa.select(Program.id, Program.name, Program.slug, Tier.id, Tier.name, Tier.rank,
+                  Membership.since, Membership.until, next_tier_name)
         .join(Program, Membership.program_id == Program.id)
         .join(Tier, Membership.tier_id == Tier.id)
         .where(
             Membership.organization_id == organization_id,
-            sa.or_(Membership.until.is_(None), Membership.until >= date.today()),
+            sa.or_(Membership.until.is_(None), Membership.until >= today),
         )
         .order_by(Program.name)
     ).all()
-    return [
-        MembershipView(program=program, tier=tier, since=m.since, until=m.until, next_tier_name=nxt)
-        for m, program, tier, nxt in rows
-    ]
+    return tuple(
+        MembershipView(program=ProgramRef(*row[0:3]), tier=TierRef(*row[3:6]), since=row[6],
+                       until=row[7], next_tier_name=row[8])
+        for row in rows
+    )
 
 
 def contacts(organization_id: int) -> list[User]:

@@ -17,9 +17,10 @@ from flask import render_template, url_for
 from flask_babel import format_currency, format_decimal
 from markupsafe import Markup
 
+from portal import settings_cache
 from portal.extensions import db
 from portal.models import Membership, Program, Tier, utcnow
-from portal_deals import charts, queries
+from portal_deals import charts, present, queries
 from portal_deals.models import DealRegistration, DealStatus
 from portal_deals.rules import reporting_currency
 
@@ -70,25 +71,36 @@ def won_by_month(organization_id: int, now: datetime | None = None) -> list[tupl
 
 
 def next_requirements(organization_id: int) -> list[dict[str, Any]]:
-    """For each current membership, the next tier that asks for won deal value (one query)."""
-    rows = db.session.execute(_NEXT_TIERS, {"organization_id": organization_id, "today": utcnow().date()})
+    """For each current membership, the next tier that asks for won deal value (one
+    query, kept per worker until settings change: memberships and tiers are watched)."""
+    today = utcnow().date()
+    found = settings_cache.cached("deals.next_requirements", (organization_id, today),
+                                  lambda: _read_next_requirements(organization_id, today))
+    return [dict(item) for item in found]
+
+
+def _read_next_requirements(organization_id: int, today: Any) -> tuple[dict[str, Any], ...]:
+    rows = db.session.execute(_NEXT_TIERS, {"organization_id": organization_id, "today": today})
     found, done = [], set()
     for program, tier, requirements, program_id in rows:
         needed = (requirements or {}).get(METRIC)
         if needed and program_id not in done:
             done.add(program_id)
             found.append({"program": program, "tier": tier, "needed": Decimal(str(needed))})
-    return found
+    return tuple(found)
 
 
 def partner_widget(user: Any) -> Markup:
     organization_id = user.organization_id
     currency = reporting_currency()
     pipeline = queries.pipeline(organization_id)
-    rows = [(status.value, status.label, pipeline[status], format_decimal(pipeline[status]),
-             url_for("deals.index", status=status.value)) for status in PIPELINE]
-    rows += [(status.value, status.label, pipeline[status], format_decimal(pipeline[status]),
-              url_for("deals.index", status=status.value))
+    labels = present.formatter().labels
+    # One URL built, the others by its pattern (status values are plain words).
+    base = url_for("deals.index", status="_")[:-1]
+    rows = [(status.value, labels[status], pipeline[status], format_decimal(pipeline[status]),
+             base + status.value) for status in PIPELINE]
+    rows += [(status.value, labels[status], pipeline[status], format_decimal(pipeline[status]),
+              base + status.value)
              for status in (DealStatus.REJECTED, DealStatus.WITHDRAWN) if pipeline[status]]
     months = won_by_month(organization_id)
     quarter = queries.quarter_start()
