@@ -128,7 +128,6 @@ class PortalAnalyzer(Tokenizer):
     def _setup(self) -> None:
         language = self.language
         self._terms: dict[str, str | None] = {}
-        self._words: dict[str, str | None] = {}  # as written ("Verträge") -> term
         self._cjk = language == "ja"
         self._pattern = _CJK_RUN if self._cjk else re.compile(WORD)
         self._stops: frozenset[str] = frozenset()
@@ -173,25 +172,27 @@ class PortalAnalyzer(Tokenizer):
         self._terms[word] = term
         return term
 
+    def index_words(self, value: str) -> list[str] | None:
+        """The words of ``value`` as written, in order, each of which
+        :meth:`word_term` makes a term — for indexing in bulk, which keeps the
+        terms of words it has seen. ``None`` for Japanese, whose terms are
+        character pairs: :meth:`index_terms` gives them."""
+        if self._cjk:
+            return None
+        return self._pattern.findall(value)
+
+    def word_term(self, word: str) -> str | None:
+        """The term of a word from :meth:`index_words`; ``None`` for a stop word."""
+        return self.term(word.lower())
+
     def index_terms(self, value: str) -> list[str]:
         """The terms ``value`` is indexed as, in position order (stop words take
-        no position): ``[t.text for t in self(value)]``, without a token per word.
-        A rebuild runs every document's text through here once."""
-        if self._cjk:
+        no position): ``[t.text for t in self(value)]``, without a token per word."""
+        words = self.index_words(value)
+        if words is None:
             return [token.text for token in self(value)]
-        words = self._pattern.findall(value)
-        known = self._words
-        try:
-            terms = [known[word] for word in words]
-        except KeyError:
-            if len(known) >= self.CACHE_WORDS:
-                known.clear()
-            term_of = self.term
-            for word in words:
-                if word not in known:
-                    known[word] = term_of(word.lower())
-            terms = [known[word] for word in words]
-        return [term for term in terms if term is not None]
+        term_of = self.word_term
+        return [term for term in map(term_of, words) if term is not None]
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def]
                  removestops=True, start_pos=0, start_char=0, tokenize=True,

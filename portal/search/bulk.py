@@ -238,26 +238,51 @@ class _TextField:
     """A text field's tokens as the documents gave them: term numbers in
     position order, the document of each text and how many terms it had."""
 
-    def __init__(self) -> None:
-        self.numbers: dict[str, int] = {}
-        self.terms: list[str] = []
+    #: Distinct words kept with their term numbers (a cache: beyond, it starts afresh).
+    WORDS_KEPT = 500_000
+
+    def __init__(self, analyzer: PortalAnalyzer) -> None:
+        self.analyzer = analyzer
+        self.numbers: dict[str, int] = {}  # term -> its number
+        self.terms: list[str] = []  # number -> term
+        self.words: dict[str, int] = {}  # word as written -> term number, -1: a stop word
         self.tokens = array("i")
         self.docs = array("i")
         self.counts = array("i")
 
-    def add(self, docnum: int, terms: list[str]) -> None:
-        numbers = self.numbers
-        try:
-            found = [numbers[term] for term in terms]
-        except KeyError:
-            for term in terms:
-                if term not in numbers:
-                    numbers[term] = len(self.terms)
-                    self.terms.append(term)
-            found = [numbers[term] for term in terms]
-        self.tokens.extend(found)
-        self.docs.append(docnum)
-        self.counts.append(len(found))
+    def _number(self, term: str) -> int:
+        number = self.numbers.get(term)
+        if number is None:
+            number = self.numbers[term] = len(self.terms)
+            self.terms.append(term)
+        return number
+
+    def add(self, docnum: int, value: str) -> int:
+        """Add one document's text; returns how many terms it has (its length)."""
+        words = self.analyzer.index_words(value)
+        if words is None:
+            number = self._number
+            found = [number(term) for term in self.analyzer.index_terms(value)]
+        else:
+            known = self.words
+            try:
+                found = [known[word] for word in words]
+            except KeyError:
+                if len(known) > self.WORDS_KEPT:
+                    known.clear()
+                term_of, number = self.analyzer.word_term, self._number
+                for word in words:
+                    if word not in known:
+                        term = term_of(word)
+                        known[word] = -1 if term is None else number(term)
+                found = [known[word] for word in words]
+            if -1 in found:
+                found = [n for n in found if n >= 0]
+        if found:
+            self.tokens.extend(found)
+            self.docs.append(docnum)
+            self.counts.append(len(found))
+        return len(found)
 
     def postings(self, lengths: np.ndarray | None, limit: int) -> Iterator[tuple[Any, ...]]:
         """The field's (term, documents, their block deltas, weights, values,
@@ -286,7 +311,7 @@ class _TextField:
         positions = (np.arange(total, dtype=np.int32) - firsts)[order]
         del firsts, order, tokens, counts
         self.tokens, self.docs, self.counts = array("i"), array("i"), array("i")
-        self.numbers, self.terms = {}, []
+        self.numbers, self.terms, self.words = {}, [], {}
         new_posting = np.ones(total, dtype=bool)
         new_posting[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
         posting_at = np.flatnonzero(new_posting)  # token index of each posting's first position
@@ -423,14 +448,11 @@ class SegmentBuilder:
                 if text is not None:
                     if not isinstance(value, str):
                         raise ValueError(f"{value!r} is not unicode")
-                    terms = text.index_terms(value)
-                    if terms:
-                        found = self._texts.get(name)
-                        if found is None:
-                            found = self._texts[name] = _TextField()
-                        found.add(docnum, terms)
-                        self.postings += len(terms)
-                    length = len(terms)
+                    found = self._texts.get(name)
+                    if found is None:
+                        found = self._texts[name] = _TextField(text)
+                    length = found.add(docnum, value)
+                    self.postings += length
                 else:
                     table = self._terms.get(name)
                     if table is None:
@@ -469,7 +491,9 @@ class SegmentBuilder:
         length_of = [byte_to_length(b) if b else 0 for b in range(256)]
         length_table = np.asarray(length_of, dtype=np.int64)
         limit = self.codec._blocklimit
-        for name in sorted(set(self._terms) | set(self._texts)):
+        filled = {name for name, text in self._texts.items() if text.tokens}
+        filled.update(name for name, table in self._terms.items() if table)
+        for name in sorted(filled):
             field = self._fields[name][0]
             lengths = self._lengths.pop(name, None)
             if lengths is not None and len(lengths) < count:
@@ -495,8 +519,10 @@ class SegmentBuilder:
         fieldwriter.close()
         segment = self.segment
         segment.set_doc_count(count)
-        if segment.should_assemble():
-            segment.create_compound_file(self.storage)
+        # Left as separate files, not assembled into one compound file: a reader
+        # opens those in place, whereas Whoosh copies a compound segment's term
+        # and posting files into memory each time it opens one (with a searcher,
+        # with every writer) — tens of MB, tens of ms, for a segment this size.
         return segment
 
     def cancel(self) -> None:
