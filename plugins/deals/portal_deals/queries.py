@@ -82,8 +82,12 @@ def not_lapsed(now: datetime | None = None) -> sa.ColumnElement[bool]:
 
 def capped_count(stmt: sa.Select[Any], cap: int = COUNT_CAP) -> int:
     """How many rows ``stmt`` selects, counting no further than ``cap`` (then ``cap``)."""
+    return db.session.scalar(sa.select(_capped_count_subquery(stmt, cap))) or 0
+
+
+def _capped_count_subquery(stmt: sa.Select[Any], cap: int = COUNT_CAP) -> sa.ScalarSelect[int]:
     limited = stmt.with_only_columns(sa.literal(1)).order_by(None).limit(cap).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
+    return sa.select(sa.func.count()).select_from(limited).scalar_subquery()
 
 
 # -- list pages ----------------------------------------------------------------------
@@ -96,22 +100,34 @@ LIST_COLUMNS = (R.id, R.organization_id, R.program_id, R.status, R.customer_name
 
 class ListPage(Pagination):
     """A page of a registrations list: rows of :data:`LIST_COLUMNS` (with the
-    partner's and the program's names for staff), the count capped at :data:`COUNT_CAP`."""
+    partner's and the program's names for staff), the count capped at :data:`COUNT_CAP`.
+
+    The capped count rides along in the page's own query (an uncorrelated scalar
+    subquery, which SQLite and PostgreSQL evaluate once); only a page past the end,
+    which has no row to carry it, counts on its own.
+    """
+
+    _carried_total: int | None = None
 
     def _query_items(self) -> list[Any]:
         select = self._query_args["select"]
-        return db.session.execute(select.limit(self.per_page).offset(self._query_offset)).all()
+        items = db.session.execute(select.limit(self.per_page).offset(self._query_offset)).all()
+        if items:
+            self._carried_total = items[0].capped_total
+        return items
 
     def _query_count(self) -> int:
+        if self._carried_total is not None:
+            return self._carried_total
         return capped_count(self._query_args["counted"])
 
 
 def list_page(rows: sa.Select[Any], order: list[Any], page: int, per_page: int, *,
               staff: bool) -> ListPage:
     """One page of ``rows`` (a scoped ``SELECT DealRegistration`` with its filters)
-    in ``order``: two short queries (the page, the capped count) and one more for
-    the page's products (:func:`product_names`)."""
-    select = rows.with_only_columns(*LIST_COLUMNS, _PRODUCTS_LINE)
+    in ``order``, with each row's products and the capped count: one query."""
+    select = rows.with_only_columns(*LIST_COLUMNS, _PRODUCTS_LINE,
+                                    _capped_count_subquery(rows).label("capped_total"))
     if staff:  # a partner's rows are all its own organization's
         select = (select.join(Organization, Organization.id == R.organization_id)
                   .join(Program, Program.id == R.program_id)
