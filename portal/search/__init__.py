@@ -14,6 +14,7 @@ left out inside the query, counts and facets included.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,9 @@ def init_app(app: Flask) -> None:
 
     search = SearchService(app, backend_factory(app.config["SEARCH_BACKEND"])(app))
     app.extensions["portal.search"] = search
+    # The backend keeps index files open between requests; they are closed with
+    # the app (a test's app, a worker's at exit), not left to the garbage collector.
+    weakref.finalize(app, search.backend.close)
     app.extensions["portal.events"].connect(search.on_event)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.search_group)

@@ -37,6 +37,7 @@ from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3TermInfo
 from whoosh.analysis import IDTokenizer
 from whoosh.fields import ID, UnknownFieldError
+from whoosh.filedb import filetables
 from whoosh.formats import Existence, Positions
 from whoosh.index import TOC, clean_files
 from whoosh.system import pack_long, pack_ushort
@@ -61,6 +62,7 @@ BATCH = 200
 _pack_uint = struct.Struct("!I").pack
 _pack_int = struct.Struct("!i").pack
 _TERMINFO = W3TermInfo._struct
+_HASH_LENGTHS = filetables._lengths
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -153,6 +155,10 @@ class _FieldWriter(W3FieldWriter):
     and :func:`compress` uses a small window.
     """
 
+    def start_field(self, fieldname: str, fieldobj: Any) -> None:
+        super().start_field(fieldname, fieldobj)
+        self._fixed = self._format.fixed_value_size()
+
     def add_term(self, btext: bytes, ids: list[int], deltas: list[int], weights: list[float],
                  values: list[bytes], lengths: list[int] | None) -> None:
         """One term's postings: document numbers (ascending), the same as
@@ -161,7 +167,7 @@ class _FieldWriter(W3FieldWriter):
         the field keeps none)."""
         limit = self._codec._blocklimit
         level = self._codec._compression
-        fixed = self._format.fixed_value_size()
+        fixed = self._fixed
         count = len(ids)
         parts = [WHOOSH3_HEADER_MAGIC]
         total_weight = 0.0
@@ -170,7 +176,7 @@ class _FieldWriter(W3FieldWriter):
         max_length = 0
         for start in range(0, count, limit):
             end = start + limit
-            block_weights = array("f", weights[start:end])
+            block_weights = array("f", weights[start:end] if count > limit else weights)
             size = len(block_weights)
             first_weight = block_weights[0]
             if block_weights.count(first_weight) != size:
@@ -189,7 +195,9 @@ class _FieldWriter(W3FieldWriter):
             comp = level if level and len(data) >= COMPRESS_FROM else 0
             if comp:
                 data = compress(data, comp)
-            block_max = max(0.0, max(block_weights))
+            block_max = max(block_weights)
+            if block_max < 0.0:
+                block_max = 0.0
             block_min_length, block_max_length = None, 0
             if lengths is not None:
                 block_lengths = lengths[start:end]
@@ -199,29 +207,39 @@ class _FieldWriter(W3FieldWriter):
                     block_min_length, block_max_length = min(block_lengths), max(block_lengths)
             info = dumps((size, ids[min(end, count) - 1], block_max, comp,
                           length_to_byte(block_min_length), length_to_byte(block_max_length)), 2)
-            blocksize = len(info) + len(data)
-            parts.append(_pack_int(-blocksize if end >= count else blocksize))
+            parts.append(_pack_int(-(len(info) + len(data)) if end >= count
+                                   else len(info) + len(data)))
             parts.append(info)
             parts.append(data)
             # The term's statistics, as W3TermInfo.add_block keeps them.
             total_weight += sum(block_weights)
             if block_max > max_weight:
                 max_weight = block_max
-            if min_length is None:
-                min_length = block_min_length
-            elif block_min_length is not None and block_min_length < min_length:
+            if block_min_length is not None and (min_length is None or block_min_length < min_length):
                 min_length = block_min_length
             if block_max_length > max_length:
                 max_length = block_max_length
         raw = b"".join(parts)
-        offset = self._postfile.tell()
-        self._postfile.write(raw)
-        # W3TermInfo.to_bytes of a term whose postings are in the posting file.
-        info = _TERMINFO.pack(0, total_weight, count,
-                              0 if min_length is None else length_to_byte(min_length),
-                              length_to_byte(max_length), max_weight, ids[0], ids[-1])
-        self._tindex.add(pack_ushort(self._fieldid) + btext,
-                         info + pack_long(offset) + _pack_int(len(raw)))
+        postfile = self._postfile
+        offset = postfile.tell()
+        postfile.write(raw)
+        # W3TermInfo.to_bytes of a term whose postings are in the posting file ...
+        value = (_TERMINFO.pack(0, total_weight, count,
+                                0 if min_length is None else length_to_byte(min_length),
+                                length_to_byte(max_length), max_weight, ids[0], ids[-1])
+                 + pack_long(offset) + _pack_int(len(raw)))
+        # ... added to the term table as OrderedHashWriter.add does it.
+        table = self._tindex
+        key = pack_ushort(self._fieldid) + btext
+        if key <= table.lastkey:
+            raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+        termfile = table.dbfile
+        position = termfile.tell()
+        table.index.append(position)
+        termfile.write(_HASH_LENGTHS.pack(len(key), len(value)) + key + value)
+        hashed = table.hashfn(key)
+        table.buckets[hashed & 255].append((hashed, position))
+        table.lastkey = key
 
 
 def block_deltas(ids: list[int], limit: int) -> list[int]:
