@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, has_app_context, has_request_context
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy.sql.dml import UpdateBase
 
 from portal.extensions import db
@@ -94,15 +94,14 @@ def current_version() -> int | None:
     return version
 
 
-def forget_version() -> None:
-    """Read the version again on next use (after this request changed a setting)."""
-    if has_request_context():
-        g.pop("_portal_settings_version", None)
-
-
 def cached(name: str, key: Any, compute: Callable[[], T]) -> T:
-    """``compute()``, kept under the current settings version in this process."""
-    if not has_app_context():
+    """``compute()``, kept under the current settings version in this process.
+
+    Only requests keep values, and only until they change a setting themselves:
+    what they read afterwards comes from their own transaction, which may still
+    roll back, so it is computed again each time instead of kept.
+    """
+    if not has_request_context() or g.get("_portal_settings_changed"):
         return compute()
     version = current_version()
     if version is None:
@@ -131,8 +130,9 @@ def _after_execute(conn: sa.Connection, clauseelement: Any, *args: Any) -> None:
         return
     conn.info[_FLAG] = True
     conn.exec_driver_sql(_BUMP)
-    # This request changed a setting: what it renders next reads the new version.
-    forget_version()
+    if has_request_context():
+        # This request changed a setting: nothing it reads from now on is kept.
+        g._portal_settings_changed = True
 
 
 def _transaction_ended(conn: sa.Connection, *args: Any) -> None:

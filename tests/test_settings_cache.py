@@ -115,3 +115,21 @@ def test_the_bump_command_moves_the_version(app, runner):
     result = runner.invoke(args=["settings-cache", "bump"])
     assert result.exit_code == 0, result.output
     assert version() == before + 1
+
+
+def test_what_a_request_reads_after_changing_a_setting_is_not_kept(app):
+    """Its own transaction may roll back: a value read from it must not outlive it."""
+    program = factories.program("Reseller")
+    org = factories.organization("Acme", program=program)
+    db.session.commit()
+    with app.app_context(), app.test_request_context():
+        db.session.add(ProgramPlugin(program_id=program.id, plugin="hello"))
+        db.session.flush()
+        assert plugins_on_for(org.id) == frozenset({"hello"})  # its own transaction sees it
+        db.session.rollback()
+        db.session.remove()
+    # Another change commits: the version now has the value the rolled-back one had.
+    db.session.add(Branding(id=1, portal_name="Acme Partners"))
+    db.session.commit()
+    with app.app_context(), app.test_request_context():
+        assert plugins_on_for(org.id) == frozenset()
