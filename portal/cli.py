@@ -99,6 +99,27 @@ def prepare_demo(app: Flask) -> Any:
         return result
 
 
+def remember_demo_plugins(configured: Flask, served: Flask) -> None:
+    """The demo loads the built-in plugins when the configuration names none: write
+    them into a new ``<instance>/portal.toml``, so that every later command on this
+    instance (``portal search reindex``, gunicorn) loads the same ones."""
+    from portal.config import CONFIG_FILENAME
+    from portal.plugins import configured_names
+
+    names = configured_names(served)
+    if configured_names(configured) or not names:
+        return
+    path = Path(configured.instance_path) / CONFIG_FILENAME
+    listed = ", ".join(f'"{name}"' for name in names)
+    if path.exists():
+        click.echo(f"Note: {path} names no PLUGINS, so other commands on this instance load "
+                   f"none of the demo's. Add: PLUGINS = [{listed}]")
+        return
+    path.write_text("# Written by `portal demo`: the built-in plugins its demo data uses.\n"
+                    f"PLUGINS = [{listed}]\n", encoding="utf-8")
+    click.echo(f"Plugins: {', '.join(names)} (written to {path})")
+
+
 def echo_logins(result: Any, url: str) -> None:
     from portal import demo
 
@@ -145,6 +166,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
                    else "Demo data: already in place, nothing to add")
         echo_logins(result, url)
         echo_plugin_failures(app)
+        remember_demo_plugins(current_app._get_current_object(), app)  # type: ignore[attr-defined]
         if not no_serve:
             click.echo("Serving the demo (development settings, plain http). Press Ctrl+C to stop.")
             run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

@@ -104,6 +104,21 @@ def test_demo_twice_creates_nothing_new(fresh_app: Flask) -> None:
     assert "nothing to add" in second.output
 
 
+def test_demo_writes_its_plugins_for_the_instances_later_commands(fresh_app: Flask) -> None:
+    import tomllib
+
+    from portal.plugins import builtin_names
+
+    output = run_demo(fresh_app).output
+    config = Path(fresh_app.instance_path) / "portal.toml"
+    assert tomllib.loads(config.read_text())["PLUGINS"] == builtin_names()
+    assert "written to" in output
+    # Once written, a second run leaves the file alone.
+    config.write_text('PLUGINS = ["deals"]\n')
+    run_demo(fresh_app)
+    assert config.read_text() == 'PLUGINS = ["deals"]\n'
+
+
 def test_demo_prints_the_url_and_the_logins(fresh_app: Flask) -> None:
     output = run_demo(fresh_app).output
     assert "http://127.0.0.1:5000" in output
