@@ -53,6 +53,10 @@ POSTINGS_BUDGET = 6_000_000
 PHRASE_CHECKS = 500
 #: Encoded positions kept for phrases, counted in postings.
 POSITIONS_BUDGET = 2_000_000
+#: Most dictionary words a typed prefix is looked up among, per segment.
+PREFIX_TERMS = 2001
+#: Prefix lookups kept (per segment, field and prefix).
+PREFIXES_KEPT = 4096
 #: Permission masks kept per index version (one per distinct reach).
 MASKS_KEPT = 64
 
@@ -188,6 +192,7 @@ class QueryExecutor:
         self._positions: OrderedDict[tuple[str, str, str], tuple[np.ndarray, list[bytes]]] = OrderedDict()
         self._positions_size = 0
         self._averages: dict[tuple[int, str], float] = {}
+        self._prefixes: OrderedDict[tuple[str, str, str], list[tuple[str, int]]] = OrderedDict()
         self._view: _View | None = None
 
     def clear(self) -> None:
@@ -197,6 +202,7 @@ class QueryExecutor:
             self._lengths.clear()
             self._columns.clear()
             self._averages.clear()
+            self._prefixes.clear()
             self._view = None
 
     # -- caches --------------------------------------------------------------------
@@ -215,6 +221,8 @@ class QueryExecutor:
                     del self._columns[key]
                 for key in [k for k in self._positions if k[0] not in live]:
                     self._positions_size -= len(self._positions.pop(key)[0])
+                for key in [k for k in self._prefixes if k[0] not in live]:
+                    del self._prefixes[key]
                 self._averages.clear()
                 self._view = view
         return view
@@ -583,15 +591,35 @@ class QueryExecutor:
         minimum = min(len(prefix), 2 if _is_cjk(prefix) else 3)
         for length in range(len(prefix), minimum - 1, -1):
             found: dict[str, int] = {}
-            for reader, _, _ in view.leaves:
-                for n, term in enumerate(reader.expand_prefix(field, prefix[:length])):
-                    text = term.decode("utf-8") if isinstance(term, bytes) else term
-                    found[text] = found.get(text, 0) + reader.doc_frequency(field, text)
-                    if n > 2000:
-                        break
+            for reader, _, segid in view.leaves:
+                for text, frequency in self.prefix_terms(reader, segid, field, prefix[:length]):
+                    found[text] = found.get(text, 0) + frequency
             if found:
                 return [t for t, _ in sorted(found.items(), key=lambda p: -p[1])[:PREFIX_EXPANSIONS]]
         return []
+
+    def prefix_terms(self, reader: Any, segid: str, field: str,
+                              prefix: str) -> list[tuple[str, int]]:
+        """A segment's words of ``field`` that start with ``prefix`` (the first
+        :data:`PREFIX_TERMS`) with their document frequencies, read in one pass
+        over the term dictionary and kept: a segment's dictionary never changes,
+        and as-you-type asks for the same prefixes again and again."""
+        key = (segid, field, prefix)
+        with self._lock:
+            found = self._prefixes.get(key)
+            if found is not None:
+                self._prefixes.move_to_end(key)
+                return found
+        found = []
+        for text, info in reader.iter_prefix(field, prefix):
+            found.append((text.decode("utf-8") if isinstance(text, bytes) else text, info.doc_frequency()))
+            if len(found) > PREFIX_TERMS:
+                break
+        with self._lock:
+            self._prefixes[key] = found
+            while len(self._prefixes) > PREFIXES_KEPT:
+                self._prefixes.popitem(last=False)
+        return found
 
     # -- hits ------------------------------------------------------------------------
     def _hit(self, view: _View, docnum: int, score: float, request: SearchRequest,
