@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import resource
 import sqlite3
 import statistics
@@ -78,13 +79,16 @@ def bench_whoosh(n: int, workdir: Path, processes: int, count: int) -> dict:
     backend = WhooshBackend(path)
     shape = CorpusShape(documents=n)
     gc.collect()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     built = backend.rebuild(documents(shape), processes=processes)
     rebuild_s = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     workers_peak = children_peak_mb()
     peak_after_rebuild = peak_mb()
     qs = queries("en", count, shape=shape)
     result: dict = {"documents": built, "rebuild_s": rebuild_s, "workers_peak_mb": workers_peak,
+                    "load": (load_before, load_after),
                     "rebuild_peak_mb": peak_after_rebuild,
                     "segments": len(backend._open()._segments())}
     # First query opens the searcher (reported separately), then one warm-up pass.
@@ -184,7 +188,8 @@ def main() -> None:
                   f"{whoosh['segments']} segments; the corpus is generated meanwhile, as a "
                   f"reindex reads the database); first query {whoosh['first_query_ms']:.0f} ms")
             print(f"rebuild memory: this process's peak {whoosh['rebuild_peak_mb']:.0f} MB, "
-                  f"a worker's peak {whoosh['workers_peak_mb']:.0f} MB")
+                  f"a worker's peak {whoosh['workers_peak_mb']:.0f} MB; load average before and "
+                  f"after: {whoosh['load'][0]:.2f}, {whoosh['load'][1]:.2f} (on {os.cpu_count()} cores)")
             print(f"update: commit {whoosh['update_commit_ms']:.0f} ms, next search "
                   f"{whoosh['first_search_after_update_ms']:.1f} ms; memory RSS "
                   f"{whoosh['rss_mb']:.0f} MB (peak {whoosh['peak_mb']:.0f} MB)")

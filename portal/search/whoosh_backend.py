@@ -307,7 +307,9 @@ class WhooshBackend:
 
     def _budget(self, processes: int) -> int:
         """Postings each segment builder of a rebuild holds before it writes its
-        segment: ``write_memory_mb`` shared by the building processes."""
+        segment: ``write_memory_mb`` shared by the building processes (each also
+        needs ~100 MB of its own). At 512 MB a worker of two holds ~11 million
+        postings: 100,000 documents of ~150 words make one segment per worker."""
         return max(100_000, self.write_memory_mb * 2**20 // bulk.BYTES_PER_POSTING // max(1, processes))
 
     def _remove_old(self, keep: str) -> None:
