@@ -14,7 +14,8 @@ search_group = AppGroup("search", help="The resource search index.")
 
 @search_group.command("reindex")
 @click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes that analyse documents (at most one per core helps).")
+              help="Worker processes that build the index while this one reads the "
+                   "documents (at most one per core helps).")
 def reindex_command(processes: int) -> None:
     """Rebuild the search index from the database (searches keep working meanwhile)."""
     from portal.search import service
