@@ -117,7 +117,7 @@ def remember_demo_plugins(configured: Flask, served: Flask) -> None:
         return
     path.write_text("# Written by `portal demo`: the built-in plugins its demo data uses.\n"
                     f"PLUGINS = [{listed}]\n", encoding="utf-8")
-    click.echo(f"Plugins: {', '.join(names)} (written to {path})")
+    click.echo(f"The demo's plugins ({', '.join(names)}) are written to {path} for later commands.")
 
 
 def echo_logins(result: Any, url: str) -> None:
