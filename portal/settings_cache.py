@@ -122,11 +122,15 @@ def bump() -> None:
 
 # -- counting changes -------------------------------------------------------------
 
+def written_table(clauseelement: Any) -> str | None:
+    """The table an executed INSERT, UPDATE or DELETE writes (None: another statement)."""
+    if not isinstance(clauseelement, UpdateBase):
+        return None
+    return getattr(getattr(clauseelement, "table", None), "name", None)
+
+
 def _after_execute(conn: sa.Connection, clauseelement: Any, *args: Any) -> None:
-    if not isinstance(clauseelement, UpdateBase) or conn.info.get(_FLAG):
-        return
-    table = getattr(clauseelement, "table", None)
-    if getattr(table, "name", None) not in WATCHED:
+    if conn.info.get(_FLAG) or written_table(clauseelement) not in WATCHED:
         return
     conn.info[_FLAG] = True
     conn.exec_driver_sql(_BUMP)

@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from flask import Flask, Response, g, has_request_context, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.dml import UpdateBase
 
 from portal.extensions import db, login_manager
 from portal.models import Notification, SettingsVersion, User
-
+from portal.settings_cache import written_table
 
 
 @login_manager.user_loader
@@ -48,8 +47,7 @@ def prefetched_unread(user: User) -> int | None:
 
 
 def _notifications_changed(conn: sa.Connection, clauseelement: Any, *args: Any) -> None:
-    if (isinstance(clauseelement, UpdateBase) and has_request_context()
-            and getattr(getattr(clauseelement, "table", None), "name", None) == Notification.__tablename__):
+    if has_request_context() and written_table(clauseelement) == Notification.__tablename__:
         g.pop("_portal_unread", None)
 
 

@@ -126,6 +126,22 @@ registration_product = sa.Table(
 )
 
 
+def effective_status(status: DealStatus, expires_at: datetime | None,
+                     now: datetime | None = None) -> DealStatus:
+    """The status as read now: an approved registration whose protection period is
+    over reads as expired even before ``portal deals expire`` ran."""
+    if status is DealStatus.APPROVED and expires_at is not None and expires_at <= (now or utcnow()):
+        return DealStatus.EXPIRED
+    return status
+
+
+def waiting_days(submitted_at: datetime | None, now: datetime | None = None) -> int:
+    """Days since a registration was submitted (the review queue's age)."""
+    if submitted_at is None:
+        return 0
+    return max(0, ((now or utcnow()) - submitted_at).days)
+
+
 class DealRegistration(db.Model):
     """A partner's registered opportunity."""
 
@@ -220,12 +236,11 @@ class DealRegistration(db.Model):
     def lapsed(self) -> bool:
         """Approved, but its protection period is over (the expiry command may not
         have run yet): shown and treated as expired."""
-        return (self.status is DealStatus.APPROVED and self.expires_at is not None
-                and self.expires_at <= utcnow())
+        return effective_status(self.status, self.expires_at) is not self.status
 
     @property
     def effective_status(self) -> DealStatus:
-        return DealStatus.EXPIRED if self.lapsed else self.status
+        return effective_status(self.status, self.expires_at)
 
     @property
     def is_protected(self) -> bool:
@@ -234,9 +249,7 @@ class DealRegistration(db.Model):
     @property
     def waiting_days(self) -> int:
         """Days since it was submitted (the review queue's age)."""
-        if self.submitted_at is None:
-            return 0
-        return max(0, (utcnow() - self.submitted_at).days)
+        return waiting_days(self.submitted_at)
 
     @property
     def product_ids(self) -> set[int]:

@@ -21,7 +21,7 @@ from flask import g, url_for
 from flask_babel import get_locale, get_timezone
 
 from portal.models import utcnow
-from portal_deals.models import DealStatus
+from portal_deals.models import DealStatus, effective_status, waiting_days
 from portal_deals.queries import names_line
 
 
@@ -106,10 +106,7 @@ def rows(page: list[Any], *, staff: bool) -> list[Row]:
     now = fmt.now
     found = []
     for item in page:
-        status = item.status
-        if status is DealStatus.APPROVED and item.expires_at is not None and item.expires_at <= now:
-            status = DealStatus.EXPIRED  # lapsed: the expiry command has not run yet
-        submitted = item.submitted_at
+        status = effective_status(item.status, item.expires_at, now)
         found.append(Row(
             id=item.id,
             url=f"{base}{item.id}",
@@ -123,7 +120,7 @@ def rows(page: list[Any], *, staff: bool) -> list[Row]:
             expected_close=fmt.date(item.expected_close),
             protected_until=fmt.date(item.expires_at) if status is DealStatus.APPROVED else "",
             updated=fmt.date(item.updated_at),
-            waiting_days=max(0, (now - submitted).days) if submitted is not None else 0,
+            waiting_days=waiting_days(item.submitted_at, now),
             conflict_score=item.conflict_score,
         ))
     return found
