@@ -38,7 +38,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import deals_load  # noqa: E402
 
-PAGES = {**deals_load.PAGES, "portal hello (no login, no template)": ("partner", "/_cost/hello")}
+PAGES = {
+    **deals_load.PAGES,
+    # Floors, to see where a page's cost goes: the portal's request handling alone,
+    # then with the signed-in user, then with the layout around an empty page.
+    "portal hello (no login, no template)": ("partner", "/_cost/hello"),
+    "signed-in hello (no template)": ("partner", "/_cost/signed-in"),
+    "signed-in empty layout": ("partner", "/_cost/layout"),
+}
 
 
 def environ(path: str, cookie: str) -> dict[str, Any]:
@@ -54,6 +61,9 @@ def environ(path: str, cookie: str) -> dict[str, Any]:
 
 def served_app(instance: Path) -> Any:
     os.environ.update(deals_load.environment(instance, None))
+    from flask import render_template
+    from flask_login import current_user, login_required
+
     from portal import create_app
 
     app = create_app()
@@ -61,6 +71,20 @@ def served_app(instance: Path) -> Any:
     @app.get("/_cost/hello")
     def _hello() -> str:  # the portal's floor: its request handling, nothing else
         return "hello"
+
+    @app.get("/_cost/signed-in")
+    @login_required
+    def _signed_in() -> str:
+        return f"hello {current_user.name}"
+
+    empty: list[Any] = []
+
+    @app.get("/_cost/layout")
+    @login_required
+    def _layout() -> str:
+        if not empty:  # compiled once, as a template file is
+            empty.append(app.jinja_env.from_string('{% extends "base.html" %}{% block title %}Empty{% endblock %}'))
+        return render_template(empty[0])
 
     return app
 

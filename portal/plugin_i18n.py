@@ -122,21 +122,23 @@ def _finish(context: Any, text: str, variables: dict[str, Any]) -> str:
     return text % variables
 
 
-def _template_functions(plugin: str) -> dict[str, Any]:
+def _template_functions(plugin: str | None) -> dict[str, Any]:
     # Made for one render (a context processor's result): the locale is settled by
-    # then, so the two catalogs are looked up once, not for every string of the page.
+    # then, so the catalogs are looked up once, not for every string of the page.
+    # A plugin's page looks in its own catalog first, then in the core's.
     catalogs: list[Any] = []
 
     def own_and_core() -> list[Any]:
         if not catalogs:
-            catalogs.extend((domain(plugin).get_translations(), flask_babel.get_translations()))
+            core = flask_babel.get_translations()
+            catalogs.extend((domain(plugin).get_translations() if plugin else core, core))
         return catalogs
 
     @pass_context
     def gettext(context: Any, string: str, **variables: Any) -> str:
         own, core = own_and_core()
         translated = own.ugettext(string)
-        if translated == string:
+        if translated == string and own is not core:
             translated = core.ugettext(string)
         return _finish(context, translated, variables)
 
@@ -145,7 +147,7 @@ def _template_functions(plugin: str) -> dict[str, Any]:
         variables.setdefault("num", num)
         own, core = own_and_core()
         translated = own.ungettext(singular, plural, num)
-        if translated in (singular, plural):
+        if translated in (singular, plural) and own is not core:
             translated = core.ungettext(singular, plural, num)
         return _finish(context, translated, variables)
 
@@ -178,11 +180,13 @@ def plugin_of_blueprint(blueprint: str | None) -> str | None:
 
 
 def _blueprint_translations() -> dict[str, Any]:
-    """Context processor: a plugin blueprint's templates translate with its domain."""
-    if not has_request_context() or not request.blueprints:
+    """Context processor: a plugin blueprint's templates translate with its domain
+    (then the core's), every other page with the core's; the catalogs are looked up
+    once per render rather than once per string."""
+    if not has_request_context():
         return {}
-    plugin = plugin_of_blueprint(request.blueprints[-1])
-    return _template_functions(plugin) if plugin else {}
+    plugin = plugin_of_blueprint(request.blueprints[-1]) if request.blueprints else None
+    return _template_functions(plugin)
 
 
 def init_app(app: Flask) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import (format_currency, format_date, format_datetime, get_locale,
                          lazy_gettext as _l)
 from flask_login import current_user
@@ -13,6 +15,7 @@ from flask_login import current_user
 from portal.geography import country_name
 from portal.i18n import is_rtl, language_choices
 from portal.permissions import can
+from portal.settings_cache import cached
 
 
 @dataclass(frozen=True)
@@ -53,25 +56,63 @@ CORE_NAVIGATION = (
 )
 
 
-def navigation() -> list[NavItem]:
+class NavLink(NamedTuple):
+    """One link of the main navigation as the layout draws it."""
+
+    url: str
+    label: str
+    active: bool
+
+
+def navigation() -> list[NavLink]:
+    """The signed-in user's main navigation, the current page marked.
+
+    Which items a user sees depends only on their role and on the plugins that are
+    on for their organization, and their labels on the locale: the list is built once
+    per worker for each such combination and kept until settings change
+    (:mod:`portal.settings_cache`), so a page pays for marking the current item only.
+    """
     if not current_user.is_authenticated:
         return []
-    section = "partner" if current_user.is_partner else "vendor"
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    key = (user.role, user.organization_id, str(get_locale()), request.script_root)
+    endpoint = request.endpoint or ""
+    return [
+        NavLink(url, label, endpoint == item_endpoint or bool(match and endpoint.startswith(match)))
+        for item_endpoint, match, url, label in cached("portal.navigation", key, lambda: _navigation(user))
+    ]
+
+
+def _navigation(user: Any) -> tuple[tuple[str, str, str, str], ...]:
+    section = "partner" if user.is_partner else "vendor"
     items = [i for i in CORE_NAVIGATION
              if i.section in (section, "all") or i.endpoint == "dashboard.home"]
     from portal.plugins import navigation_items
 
-    items += [i for i in navigation_items(current_user) if i.section in (section, "all")]
-    return [i for i in items if can(current_user, i.permission)]
+    items += [i for i in navigation_items(user) if i.section in (section, "all")]
+    return tuple((i.endpoint, i.match, i.url, str(i.label)) for i in items if can(user, i.permission))
 
 
 def url_with(**changes: Any) -> str:
-    """The current URL with some query arguments changed (for filters and paging)."""
+    """The current URL with some query arguments changed (for filters and paging).
+
+    The page's own URL is built once per request; a list's sort links and pager only
+    add their query string to it.
+    """
     args = request.args.to_dict()
     args.update({k: v for k, v in changes.items() if v is not None})
     for key in [k for k, v in changes.items() if v is None]:
         args.pop(key, None)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)  # type: ignore[arg-type]
+    base = g.get("_portal_page_url")
+    if base is None:
+        base = g._portal_page_url = url_for(request.endpoint, **(request.view_args or {}))  # type: ignore[arg-type]
+    if not args:
+        return base
+    # As url_for encodes query arguments (werkzeug.urls).
+    return f"{base}?{urlencode([(k, str(v)) for k, v in args.items()], safe=_QUERY_SAFE)}"
+
+
+_QUERY_SAFE = "!$'()*,/:;?@"
 
 
 def theme_stylesheet() -> str | None:

@@ -9,11 +9,10 @@ the cost: the lists stay cheap however they are filtered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel import Locale
 from babel.dates import format_date as babel_date
@@ -28,6 +27,12 @@ from portal_deals.queries import names_line
 @lru_cache(maxsize=8192)
 def _date(value: date, locale: Locale) -> str:
     return babel_date(value, "medium", locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _datetime_date(value: datetime, timezone: Any, locale: Locale) -> str:
+    """The day of ``value`` in ``timezone``, formatted."""
+    return _date(value.astimezone(timezone).date(), locale)
 
 
 @lru_cache(maxsize=8192)
@@ -62,7 +67,7 @@ class Formatter:
         if value is None:
             return ""
         if isinstance(value, datetime):
-            value = value.astimezone(self.timezone).date()
+            return _datetime_date(value, self.timezone, self.locale)
         return _date(value, self.locale)
 
     def money(self, amount: Decimal | None, currency: str) -> str:
@@ -78,8 +83,7 @@ def formatter() -> Formatter:
     return found
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """What a list row shows of one registration."""
 
     id: int
