@@ -139,7 +139,11 @@ def _derive(app: Flask) -> None:
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance / 'portal.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # A database server may drop idle connections (a restart, a failover): test each
+    # one as it leaves the pool. A SQLite file has no server to lose, and the test
+    # would be one more statement on every request.
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                      {"pool_pre_ping": not config["DATABASE_URL"].startswith("sqlite")})
     config.setdefault("OUTBOX_PATH", str(instance / "outbox"))
     config.setdefault("UPLOADS_PATH", str(instance / "uploads"))
     config.setdefault("SEARCH_INDEX_PATH", str(instance / "search"))

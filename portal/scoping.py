@@ -50,25 +50,59 @@ def _count_managed(user: User, cap: int) -> int:
 def organization_filter(user: User, column: Any, *, walk: bool = False) -> Any:
     """A WHERE clause limiting ``column`` (an organization id) to the user's reach.
 
-    Both shapes below select the same rows; they differ in what the database does
-    first. ``IN (managed ids)`` starts from the manager's organizations: best for
+    A channel manager's two shapes (:func:`reach_clause`) select the same rows; they
+    differ in what the database does first. ``IN (managed ids)`` starts from the manager's organizations: best for
     counts, and for small reaches. With ``walk=True`` and a broad reach, the test is
     a correlated ``EXISTS`` (one primary-key probe per row), so a query that reads an
     index in its ORDER BY (newest audit entries, users by name) stops after LIMIT
     rows instead of sorting everything the manager reaches. SQLite follows the shape;
     PostgreSQL plans both as the same semi-join.
     """
+    return reach_clause(reach_kind(user, walk=walk), column, user.organization_id, user.id)
+
+
+def reach_kind(user: Any, *, walk: bool = False) -> str:
+    """Which shape :func:`organization_filter` takes for ``user``: ``"all"`` (a vendor
+    admin), ``"organization"`` (a partner), ``"managed"`` or ``"managed-walk"`` (a
+    channel manager: ``IN`` or ``EXISTS``), ``"none"`` (anyone else)."""
+    if not getattr(user, "is_authenticated", False):
+        return "none"
     if user.role is Role.VENDOR_ADMIN:
-        return sa.true()
+        return "all"
     if user.is_partner:
-        return column == user.organization_id
+        return "organization"
     if user.role is Role.CHANNEL_MANAGER:
-        if walk and has_broad_reach(user):
-            return sa.exists().where(
-                ManagerAssignment.organization_id == column, ManagerAssignment.user_id == user.id
-            )
-        return column.in_(managed_organization_ids(user))
+        return "managed-walk" if walk and has_broad_reach(user) else "managed"
+    return "none"
+
+
+def reach_clause(kind: str, column: Any, organization_id: Any, user_id: Any) -> Any:
+    """The WHERE clause of a :func:`reach_kind`, for the partner's organization and
+    the manager's user id (values, or bind parameters: see :func:`bound_reach`)."""
+    if kind == "all":
+        return sa.true()
+    if kind == "organization":
+        return column == organization_id
+    if kind == "managed-walk":
+        return sa.exists().where(
+            ManagerAssignment.organization_id == column, ManagerAssignment.user_id == user_id
+        )
+    if kind == "managed":
+        return column.in_(
+            sa.select(ManagerAssignment.organization_id).where(ManagerAssignment.user_id == user_id)
+        )
     return sa.false()
+
+
+def bound_reach(kind: str, column: Any) -> Any:
+    """:func:`reach_clause` with bind parameters, for a statement kept per shape
+    (:mod:`portal.statements`); :func:`reach_params` gives their values."""
+    return reach_clause(kind, column, sa.bindparam("reach_organization"), sa.bindparam("reach_user"))
+
+
+def reach_params(user: Any) -> dict[str, Any]:
+    return {"reach_organization": getattr(user, "organization_id", None),
+            "reach_user": getattr(user, "id", None)}
 
 
 def scoped(

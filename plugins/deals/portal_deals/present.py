@@ -21,6 +21,7 @@ from flask_babel import get_locale, get_timezone
 
 from portal.models import utcnow
 from portal_deals.models import DealStatus, effective_status, waiting_days
+from portal_deals.i18n import N_, translations
 from portal_deals.queries import names_line
 
 
@@ -62,6 +63,14 @@ class Formatter:
         self.timezone = get_timezone()
         self.labels = _labels(str(self.locale))
         self.now = utcnow()
+        self._catalog: Any = None
+
+    @property
+    def catalog(self) -> Any:
+        """The plugin's translations in the request's locale, looked up once."""
+        if self._catalog is None:
+            self._catalog = translations.domain.get_translations()
+        return self._catalog
 
     def date(self, value: date | datetime | None) -> str:
         if value is None:
@@ -100,31 +109,55 @@ class Row(NamedTuple):
     updated: str
     waiting_days: int
     conflict_score: int | None
+    #: The review queue's texts (empty on the lists): the tick box's label, the
+    #: conflict score and the days waited.
+    choose_label: str = ""
+    conflict_label: str = ""
+    waiting_label: str = ""
 
 
-def rows(page: list[Any], *, staff: bool) -> list[Row]:
-    """The rows of a list page (:func:`portal_deals.queries.list_page`)."""
+#: The review queue's texts, translated once per page (see :func:`rows`).
+CHOOSE = N_("Choose %(customer)s")
+SCORE = N_("%(score)d of 100")
+
+
+def rows(page: list[Any], *, staff: bool, queue: bool = False) -> list[Row]:
+    """The rows of a list page (:func:`portal_deals.queries.list_page`); ``queue``:
+    with the review queue's texts, each message translated once for the page."""
     fmt = formatter()
     # One URL built, the others by its pattern (the id is the last part).
     base = url_for("deals.detail", registration_id=0)[:-1]
     now = fmt.now
+    if queue:
+        catalog = fmt.catalog
+        choose = catalog.ugettext(CHOOSE)
+        score = catalog.ugettext(SCORE)
     found = []
     for item in page:
         status = effective_status(item.status, item.expires_at, now)
+        waited = waiting_days(item.submitted_at, now)
+        texts = ()
+        if queue:
+            texts = (
+                choose % {"customer": item.customer_name},
+                score % {"score": item.conflict_score} if item.conflict_score is not None else "",
+                catalog.ungettext("%(num)d day", "%(num)d days", waited) % {"num": waited},
+            )
         found.append(Row(
-            id=item.id,
-            url=f"{base}{item.id}",
-            customer=item.customer_name,
-            organization=item.organization_name if staff else "",
-            program=item.program_name if staff else "",
-            products=names_line(item.products_line),
-            value=fmt.money(item.value, item.currency),
-            status=status.value,
-            status_label=fmt.labels[status],
-            expected_close=fmt.date(item.expected_close),
-            protected_until=fmt.date(item.expires_at) if status is DealStatus.APPROVED else "",
-            updated=fmt.date(item.updated_at),
-            waiting_days=waiting_days(item.submitted_at, now),
-            conflict_score=item.conflict_score,
+            item.id,
+            f"{base}{item.id}",
+            item.customer_name,
+            item.organization_name if staff else "",
+            item.program_name if staff else "",
+            names_line(item.products_line),
+            fmt.money(item.value, item.currency),
+            status.value,
+            fmt.labels[status],
+            fmt.date(item.expected_close),
+            fmt.date(item.expires_at) if status is DealStatus.APPROVED else "",
+            fmt.date(item.updated_at),
+            waited,
+            item.conflict_score,
+            *texts,
         ))
     return found

@@ -22,7 +22,8 @@ from sqlalchemy.orm import selectinload
 from portal import settings_cache
 from portal.extensions import db
 from portal.models import Membership, Organization, Program, ProgramPlugin, utcnow
-from portal.scoping import scoped, visible
+from portal.scoping import bound_reach, reach_kind, reach_params, scoped, visible
+from portal.statements import Criteria, shaped
 from portal_deals.i18n import _l
 from portal_deals.models import DealProduct, DealRegistration, DealStatus, registration_product
 
@@ -62,10 +63,11 @@ def registration_or_404(registration_id: int, user: Any = None) -> DealRegistrat
     return registration
 
 
-def status_condition(status: DealStatus, now: datetime | None = None) -> sa.ColumnElement[bool]:
+def status_condition(status: DealStatus, now: Any = None) -> sa.ColumnElement[bool]:
     """A WHERE clause for the status as a reader sees it: a protection that has run
-    out is "expired" even before ``portal deals expire`` ran."""
-    now = now or utcnow()
+    out is "expired" even before ``portal deals expire`` ran. ``now``: a time (default:
+    the current one) or a bind parameter."""
+    now = utcnow() if now is None else now
     column = DealRegistration.status
     if status is DealStatus.APPROVED:
         return sa.and_(column == DealStatus.APPROVED, DealRegistration.expires_at > now)
@@ -110,8 +112,11 @@ class ListPage(Pagination):
     _carried_total: int | None = None
 
     def _query_items(self) -> list[Any]:
-        select = self._query_args["select"]
-        items = db.session.execute(select.limit(self.per_page).offset(self._query_offset)).all()
+        args = self._query_args
+        # Plain columns, no ORM entities: the session's connection runs the kept statement.
+        items = db.session.connection().execute(
+            args["select"], {**args["params"], "limit": self.per_page, "offset": self._query_offset}
+        ).all()
         if items:
             self._carried_total = items[0].capped_total
         return items
@@ -119,13 +124,36 @@ class ListPage(Pagination):
     def _query_count(self) -> int:
         if self._carried_total is not None:
             return self._carried_total
-        return capped_count(self._query_args["counted"])
+        counted = sa.select(_capped_count_subquery(self._query_args["rows"]()))
+        return db.session.connection().execute(counted, self._query_args["params"]).scalar() or 0
 
 
-def list_page(rows: sa.Select[Any], order: list[Any], page: int, per_page: int, *,
-              staff: bool) -> ListPage:
-    """One page of ``rows`` (a scoped ``SELECT DealRegistration`` with its filters)
-    in ``order``, with each row's products and the capped count: one query."""
+def list_page(name: str, criteria: Criteria, sort: str, order: list[Any], page: int,
+              per_page: int, user: Any = None) -> ListPage:
+    """One page of the registrations ``user`` (default: current) may see that meet
+    ``criteria``, sorted by ``sort`` (``order``: its ORDER BY columns), with each
+    row's products and the capped count: one query.
+
+    The statement is kept per list ``name``, shape of the criteria, reach and sort
+    (:mod:`portal.statements`); this request's values are bound when it runs.
+    """
+    user = user if user is not None else current_user
+    kind = reach_kind(user)
+    staff = bool(getattr(user, "is_staff", False))
+
+    def rows() -> sa.Select[Any]:
+        stmt = criteria.apply(sa.select(R)).where(bound_reach(kind, R.organization_id))
+        if staff:  # drafts are the partner's own working copies
+            stmt = stmt.where(R.status != DealStatus.DRAFT)
+        return stmt
+
+    select = shaped((name, criteria.shape, kind, staff, sort),
+                    lambda: _list_statement(rows(), order, staff=staff))
+    return ListPage(page=page, per_page=per_page, max_per_page=per_page, error_out=False,
+                    select=select, rows=rows, params={**criteria.params, **reach_params(user)})
+
+
+def _list_statement(rows: sa.Select[Any], order: list[Any], *, staff: bool) -> sa.Select[Any]:
     select = rows.with_only_columns(*LIST_COLUMNS, _PRODUCTS_LINE,
                                     _capped_count_subquery(rows).label("capped_total"))
     if staff:  # a partner's rows are all its own organization's
@@ -133,8 +161,7 @@ def list_page(rows: sa.Select[Any], order: list[Any], page: int, per_page: int, 
                   .join(Program, Program.id == R.program_id)
                   .add_columns(Organization.name.label("organization_name"),
                                Program.name.label("program_name")))
-    return ListPage(page=page, per_page=per_page, max_per_page=per_page, error_out=False,
-                    select=select.order_by(*order), counted=rows)
+    return select.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
 
 
 #: Between the names that :class:`names_list` joins (no product name holds it).

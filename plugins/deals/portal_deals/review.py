@@ -17,12 +17,13 @@ from portal.events import emit
 from portal.extensions import db
 from portal.models import Organization, Program, utcnow
 from portal.permissions import can, permission_required
+from portal.statements import Criteria
 from portal_deals import present, queries, services
 from portal_deals.blueprint import bp, refusals_are_conflicts
 from portal_deals.forms import (OPTIONAL_FIELD_LABELS, BulkForm, NoteForm, ProductForm, ReasonForm,
                                 RulesForm, format_extra_fields)
 from portal_deals.i18n import _, ngettext
-from portal_deals.models import DealProduct, DealRegistration, DealRules, DealStatus
+from portal_deals.models import REASON_MAX, DealProduct, DealRegistration, DealRules, DealStatus
 from portal_deals.rules import rules_for
 from portal_deals.views import PER_PAGE, _detail, _int_arg, _page_number, settled
 
@@ -45,47 +46,53 @@ def _reviewable(registration_id: int) -> DealRegistration:
     return settled(registration)
 
 
-def queue_query() -> tuple[sa.Select[Any], dict[str, Any]]:
+def queue_query() -> tuple[Criteria, dict[str, Any]]:
+    """The queue's conditions from the request's view and filters, with their values
+    bound (:mod:`portal.statements`), and the filters as the page shows them."""
     view = request.args.get("view", "submitted")
     if view not in QUEUE_VIEWS:
         view = "submitted"
     filters: dict[str, Any] = {"view": view}
+    criteria = Criteria()
     if view == "extension":
-        stmt = sa.select(R).where(R.status == DealStatus.APPROVED, R.extension_requested_at.is_not(None))
+        criteria.where(("view", view), lambda: sa.and_(R.status == DealStatus.APPROVED,
+                                                       R.extension_requested_at.is_not(None)))
     else:
-        stmt = sa.select(R).where(R.status == DealStatus(view))
+        status = DealStatus(view)
+        criteria.where(("view", view), lambda: R.status == status)
     organization_id = _int_arg("organization")
     if organization_id is not None:
-        stmt = stmt.where(R.organization_id == organization_id)
+        criteria.where("organization", lambda: R.organization_id == sa.bindparam("organization"),
+                       organization=organization_id)
         filters["organization"] = organization_id
     program_id = _int_arg("program")
     if program_id is not None:
-        stmt = stmt.where(R.program_id == program_id)
+        criteria.where("program", lambda: R.program_id == sa.bindparam("program"), program=program_id)
         filters["program"] = program_id
     if request.args.get("conflicts") == "1":
-        stmt = stmt.where(R.conflict_score.is_not(None))
+        criteria.where("conflicts", lambda: R.conflict_score.is_not(None))
         filters["conflicts"] = "1"
     older = _int_arg("older")
     if older is not None and 0 < older <= 3650:
-        stmt = stmt.where(R.submitted_at <= utcnow() - timedelta(days=older))
+        criteria.where("older", lambda: R.submitted_at <= sa.bindparam("submitted_before"),
+                       submitted_before=utcnow() - timedelta(days=older))
         filters["older"] = older
-    return stmt, filters
+    return criteria, filters
 
 
 @bp.get("/review")
 @permission_required("deals.review")
 def queue() -> Any:
-    stmt, filters = queue_query()
+    criteria, filters = queue_query()
     sort, order = sort_order(QUEUE_SORTS, "age")
     if filters["view"] == "extension" and sort.removeprefix("-") == "age":
         order = [R.extension_requested_at.desc() if sort.startswith("-") else R.extension_requested_at.asc(),
                  R.id.asc()]
-    rows = queries.scoped_registrations(stmt, current_user)
-    page = queries.list_page(rows, order, _page_number(), PER_PAGE, staff=True)
+    page = queries.list_page("deals.queue", criteria, sort, order, _page_number(), PER_PAGE)
     return render_list("deals/queue.html", "deals/_queue.html", "deal-queue",
-                       page=page, rows=present.rows(page.items, staff=True), sort=sort, filters=filters, programs=queries.programs_on(),
+                       page=page, rows=present.rows(page.items, staff=True, queue=True), sort=sort, filters=filters, programs=queries.programs_on(),
                        organizations=organization_choices(request.args.get("organization")).choices,
-                       bulk=BulkForm(), count_cap=queries.COUNT_CAP)
+                       bulk=BulkForm(), bulk_reason_max=REASON_MAX, count_cap=queries.COUNT_CAP)
 
 
 @bp.post("/review/bulk")

@@ -20,8 +20,9 @@ from sqlalchemy.orm import selectinload
 
 from portal.admin.common import render_list, sort_order
 from portal.extensions import db
-from portal.models import Program
+from portal.models import Program, utcnow
 from portal.permissions import can, permission_required
+from portal.statements import Criteria
 from portal.throttle import consume
 from portal_deals import matching, present, queries, services, storage
 from portal_deals.blueprint import PRECHECK_LIMIT_SETTING, bp, refusals_are_conflicts
@@ -44,6 +45,7 @@ SORTS = {
     "expires": (R.expires_at, R.id),
 }
 LIST_STATUSES = [status for status in DealStatus]
+STATUS_VALUES = frozenset(status.value for status in DealStatus)
 
 
 # -- list and export -------------------------------------------------------------------
@@ -53,35 +55,39 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
-def filtered(user: Any = None) -> tuple[sa.Select[Any], dict[str, Any]]:
-    """The list's query with the request's filters (``status``, ``program``,
-    ``organization`` for staff, ``q``: the start of the customer's name)."""
-    stmt = sa.select(R)
+def filtered() -> tuple[Criteria, dict[str, Any]]:
+    """The list's conditions from the request's filters (``status``, ``program``,
+    ``organization`` for staff, ``q``: the start of the customer's name), with their
+    values bound (:mod:`portal.statements`), and the filters as the page shows them."""
+    criteria = Criteria()
     filters: dict[str, Any] = {}
     status = request.args.get("status", "")
-    if status in {s.value for s in DealStatus}:
-        stmt = stmt.where(queries.status_condition(DealStatus(status)))
+    if status in STATUS_VALUES:
+        chosen = DealStatus(status)
+        if chosen in (DealStatus.APPROVED, DealStatus.EXPIRED):  # these depend on the time
+            criteria.where(("status", status),
+                           lambda: queries.status_condition(chosen, sa.bindparam("now")), now=utcnow())
+        else:
+            criteria.where(("status", status), lambda: queries.status_condition(chosen))
         filters["status"] = status
     program_id = _int_arg("program")
     if program_id is not None:
-        stmt = stmt.where(R.program_id == program_id)
+        criteria.where("program", lambda: R.program_id == sa.bindparam("program"), program=program_id)
         filters["program"] = program_id
     organization_id = _int_arg("organization")
     if organization_id is not None and not current_user.is_partner:
-        stmt = stmt.where(R.organization_id == organization_id)
+        criteria.where("organization", lambda: R.organization_id == sa.bindparam("organization"),
+                       organization=organization_id)
         filters["organization"] = organization_id
     text = (request.args.get("q") or "").strip()[:100]
     if text:
         key = matching.company_key(text) or text.casefold()
         # A range on the normalized name: reads the customer-key index.
-        stmt = stmt.where(R.customer_key >= key, R.customer_key < key + "\U0010ffff")
+        criteria.where("q", lambda: sa.and_(R.customer_key >= sa.bindparam("key_from"),
+                                            R.customer_key < sa.bindparam("key_to")),
+                       key_from=key, key_to=key + "\U0010ffff")
         filters["q"] = text
-    return stmt, filters
-
-
-def _scoped_page(stmt: sa.Select[Any], order: list[Any], page_number: int) -> queries.ListPage:
-    rows = queries.scoped_registrations(stmt, current_user)
-    return queries.list_page(rows, order, page_number, PER_PAGE, staff=not current_user.is_partner)
+    return criteria, filters
 
 
 def _page_number() -> int:
@@ -92,9 +98,9 @@ def _page_number() -> int:
 @bp.get("/")
 @permission_required("deals.view")
 def index() -> Any:
-    stmt, filters = filtered()
+    criteria, filters = filtered()
     sort, order = sort_order(SORTS, "-updated")
-    page = _scoped_page(stmt, order, _page_number())
+    page = queries.list_page("deals.list", criteria, sort, order, _page_number(), PER_PAGE)
     programs = queries.programs_on()
     organizations = []
     if not current_user.is_partner:
@@ -125,7 +131,8 @@ CSV_COLUMNS = ("id", "status", "organization", "program", "customer", "website",
 @permission_required("deals.export")
 def export() -> Any:
     """The registrations the user sees, with the list's filters, as CSV (streamed)."""
-    stmt, _filters = filtered()
+    criteria, _filters = filtered()
+    stmt = criteria.apply(sa.select(R)).params(criteria.params)
     rows = (queries.scoped_registrations(stmt, current_user)
             .options(selectinload(R.products), selectinload(R.organization), selectinload(R.program))
             .order_by(R.id))
