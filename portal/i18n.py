@@ -47,7 +47,7 @@ def select_timezone() -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """(code, name in its own language) for each shipped language."""
-    return list(_language_names(tuple(languages())))
+    return list(_language_names(tuple(current_app.config["LANGUAGES"])))
 
 
 @functools.lru_cache(maxsize=8)

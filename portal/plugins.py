@@ -218,7 +218,8 @@ class PluginHost:
         """Call ``hook`` on each plugin separately; one that raises is recorded and
         skipped. Returns ``(plugin name, result)`` pairs; ``None`` results are dropped
         and lists are flattened."""
-        wanted = set(only) if only is not None else None
+        # (a few names: a tuple is searched as fast as a set is built)
+        wanted = only if only is None or isinstance(only, (set, frozenset, tuple)) else set(only)
         results: list[tuple[str, Any]] = []
         caller = getattr(self.manager.hook, hook)
         for impl in reversed(caller.get_hookimpls()):
@@ -243,7 +244,7 @@ class PluginHost:
 
     def call_for_user(self, hook: str, user: Any, **kwargs: Any) -> list[tuple[str, Any]]:
         """Like :meth:`call`, limited to the plugins that are on for ``user``."""
-        return self.call(hook, only=active_plugins(user), user=user, **kwargs)
+        return self.call(hook, only=_active_for(user), user=user, **kwargs)
 
     def hooks_of(self, name: str) -> list[str]:
         plugin = self.loaded.get(name)
@@ -290,6 +291,11 @@ def _read_plugins_on_for(organization_id: int | None, today: Any) -> frozenset[s
 
 def active_plugins(user: Any) -> list[str]:
     """Loaded plugins that are on for ``user`` (kept for the request, per user)."""
+    return list(_active_for(user))
+
+
+def _active_for(user: Any) -> tuple[str, ...] | list[str]:
+    """:func:`active_plugins` as kept for the request (not to be changed)."""
     if has_request_context():
         kept = g.get("_portal_active_plugins")
         if kept is None:
@@ -297,8 +303,8 @@ def active_plugins(user: Any) -> list[str]:
         key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
         found = kept.get(key)
         if found is None:
-            found = kept[key] = _active_plugins(user)
-        return list(found)
+            found = kept[key] = tuple(_active_plugins(user))
+        return found
     return _active_plugins(user)
 
 
@@ -319,7 +325,7 @@ def guard_blueprint(plugin: str) -> Callable[[], None]:
     def guard() -> None:
         user = current_user
         if getattr(user, "is_authenticated", False) and user.is_partner:
-            if plugin not in active_plugins(user):
+            if plugin not in _active_for(user):
                 abort(404)
 
     return guard
@@ -447,8 +453,8 @@ def render_slot(name: str, **context: Any) -> Markup:
     plugin_host = host()
     if not plugin_host.loaded:
         return Markup("")
-    user = current_user if has_request_context() else None
-    active = active_plugins(user)
+    user = current_user._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
+    active = _active_for(user)
     if not active:
         return Markup("")
     parts: list[tuple[int, int, Markup]] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -11,11 +13,12 @@ from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import (format_currency, format_date, format_datetime, get_locale,
                          lazy_gettext as _l)
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.geography import country_name
 from portal.i18n import is_rtl, language_choices
 from portal.permissions import can
-from portal.settings_cache import cached
+from portal.settings_cache import cached, current_version
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,44 @@ def _navigation(user: Any) -> tuple[tuple[str, str, str, str], ...]:
     return tuple((i.endpoint, i.match, i.url, str(i.label)) for i in items if can(user, i.permission))
 
 
+#: Layout pieces kept per process, at most (least recently used go first).
+LAYOUT_PARTS_KEPT = 5000
+
+
+def layout_part(name: str, *vary: Any, caller: Callable[[], str]) -> Markup:
+    """Jinja ``{% call layout_part("nav", request.endpoint) %}…{% endcall %}``: a piece
+    of the layout, drawn once and kept in this process.
+
+    A piece is kept for the signed-in user (their id, name and role), the locale, the
+    application root, the settings version (branding, programs, plugins: see
+    :mod:`portal.settings_cache`) and the ``vary`` values the template names; a
+    change to any of them draws it again. What differs from request to request (the
+    CSRF token, the page's own address, flashed messages, plugin slots) stays out of
+    kept pieces.
+    """
+    if not has_request_context() or g.get("_portal_settings_changed"):
+        return Markup(caller())
+    version = current_version()
+    if version is None:
+        return Markup(caller())
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    who = (user.id, user.name, user.role) if user.is_authenticated else None
+    key = (name, version, who, str(get_locale()), request.script_root, *vary)
+    store: OrderedDict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
+        "portal.layout_parts", OrderedDict())
+    found = store.get(key)
+    try:
+        if found is None:
+            found = store[key] = Markup(caller())
+            if len(store) > LAYOUT_PARTS_KEPT:
+                store.popitem(last=False)
+        else:
+            store.move_to_end(key)
+    except KeyError:  # another thread of a threaded server dropped it meanwhile
+        pass
+    return found
+
+
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (for filters and paging).
 
@@ -138,6 +179,7 @@ def init_app(app: Flask) -> None:
         can=can,
         country_name=country_name,
         navigation=navigation,
+        layout_part=layout_part,
         url_with=url_with,
         language_choices=language_choices,
         theme_stylesheet=theme_stylesheet,
