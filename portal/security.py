@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import time
+from collections import OrderedDict
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -36,5 +40,47 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+#: A session's signed CSRF token is handed out again for this long; it stays
+#: valid for ``WTF_CSRF_TIME_LIMIT`` (hours) after it was signed.
+CSRF_REUSE_SECONDS = 300
+#: Signed tokens kept per process, at most (one per recently active session).
+CSRF_TOKENS_KEPT = 10_000
+
+
+def csrf_token() -> str:
+    """Jinja ``csrf_token()``: Flask-WTF's token for this session, signed at most
+    :data:`CSRF_REUSE_SECONDS` ago.
+
+    Flask-WTF signs the session's token again on every page (an HMAC over a new
+    timestamp); a token signed a few minutes earlier is just as valid, for as long as
+    ``WTF_CSRF_TIME_LIMIT`` allows, so the process keeps the signed token per session
+    token for a while and the form posts it the same.
+    """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g:
+        return g.get(field)
+    store: OrderedDict[str, tuple[str, float]] = current_app.extensions.setdefault(
+        "portal.csrf_signed", OrderedDict())
+    raw = session.get(field)
+    now = time.monotonic()
+    found = store.get(raw) if isinstance(raw, str) else None
+    if found is not None and now - found[1] < CSRF_REUSE_SECONDS:
+        setattr(g, field, found[0])
+        return found[0]
+    token = generate_csrf()
+    raw = session.get(field)
+    if isinstance(raw, str):
+        try:
+            store[raw] = (token, now)
+            store.move_to_end(raw)
+            while len(store) > CSRF_TOKENS_KEPT:
+                store.popitem(last=False)
+        except KeyError:  # another thread of a threaded server changed it meanwhile
+            pass
+    return token
+
+
 def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
+    # After CSRFProtect.init_app, which installs generate_csrf under this name.
+    app.jinja_env.globals["csrf_token"] = csrf_token

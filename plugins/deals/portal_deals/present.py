@@ -25,21 +25,29 @@ from portal_deals.i18n import N_, translations
 from portal_deals.queries import names_line
 
 
-@lru_cache(maxsize=8192)
-def _date(value: date, locale: Locale) -> str:
-    return babel_date(value, "medium", locale=locale)
+# Kept by the locale's code: a request's Locale is a new object, and a key that is not
+# the same object is compared field by field on every hit.
+@lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 @lru_cache(maxsize=8192)
-def _datetime_date(value: datetime, timezone: Any, locale: Locale) -> str:
+def _date(value: date, locale: str) -> str:
+    return babel_date(value, "medium", locale=_locale(locale))
+
+
+@lru_cache(maxsize=8192)
+def _datetime_date(value: datetime, timezone: Any, locale: str) -> str:
     """The day of ``value`` in ``timezone``, formatted."""
     return _date(value.astimezone(timezone).date(), locale)
 
 
 @lru_cache(maxsize=8192)
-def _money(amount: Decimal, currency: str, locale: Locale) -> str:
-    return locale.currency_formats["standard"].apply(amount, locale, currency=currency,
-                                                      currency_digits=True)
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    found = _locale(locale)
+    return found.currency_formats["standard"].apply(amount, found, currency=currency,
+                                                     currency_digits=True)
 
 
 _LABELS: dict[str, dict[DealStatus, str]] = {}
@@ -60,8 +68,9 @@ class Formatter:
 
     def __init__(self) -> None:
         self.locale = get_locale()
+        self.locale_code = str(self.locale)
         self.timezone = get_timezone()
-        self.labels = _labels(str(self.locale))
+        self.labels = _labels(self.locale_code)
         self.now = utcnow()
         self._catalog: Any = None
 
@@ -76,13 +85,13 @@ class Formatter:
         if value is None:
             return ""
         if isinstance(value, datetime):
-            return _datetime_date(value, self.timezone, self.locale)
-        return _date(value, self.locale)
+            return _datetime_date(value, self.timezone, self.locale_code)
+        return _date(value, self.locale_code)
 
     def money(self, amount: Decimal | None, currency: str) -> str:
         if amount is None:
             return ""
-        return _money(amount, currency, self.locale)
+        return _money(amount, currency, self.locale_code)
 
 
 def formatter() -> Formatter:
