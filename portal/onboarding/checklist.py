@@ -91,18 +91,8 @@ def profile_step(organization: Organization) -> ChecklistItem:
 
 def colleague_step(organization: Organization) -> ChecklistItem:
     """Done once a second person is active or invited; one round trip, two aggregates."""
-    active_users = (
-        sa.select(sa.func.count(User.id))
-        .where(User.organization_id == organization.id, User.active.is_(True))
-        .scalar_subquery()
-    )
-    pending_invitation = sa.exists().where(
-        Invitation.organization_id == organization.id,
-        Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None),
-        Invitation.expires_at > utcnow(),
-    )
-    users, invited = db.session.execute(sa.select(active_users, pending_invitation)).one()
+    users, invited = db.session.execute(
+        _COLLEAGUES, {"organization_id": organization.id, "now": utcnow()}).one()
     return ChecklistItem(
         key="invite_colleague",
         label=_("Invite a colleague"),
@@ -110,6 +100,19 @@ def colleague_step(organization: Organization) -> ChecklistItem:
         url=url_for("organization.team"),
     )
 
+
+# Built once: the checklist is on every partner home page.
+_COLLEAGUES = sa.select(
+    sa.select(sa.func.count(User.id))
+    .where(User.organization_id == sa.bindparam("organization_id"), User.active.is_(True))
+    .scalar_subquery(),
+    sa.exists().where(
+        Invitation.organization_id == sa.bindparam("organization_id"),
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > sa.bindparam("now"),
+    ),
+)
 
 CORE_STEPS: tuple[StepProvider, ...] = (profile_step, colleague_step)
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from babel import Locale
 from babel.dates import format_date as babel_date
+from babel.numbers import format_decimal
 from flask import g, url_for
 from flask_babel import get_locale, get_timezone
 
@@ -48,6 +49,16 @@ def _money(amount: Decimal, currency: str, locale: str) -> str:
     found = _locale(locale)
     return found.currency_formats["standard"].apply(amount, found, currency=currency,
                                                      currency_digits=True)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: int, locale: str) -> str:
+    return format_decimal(value, locale=_locale(locale))
+
+
+@lru_cache(maxsize=1024)
+def _month(value: date, locale: str) -> str:
+    return babel_date(value, "MMM", locale=_locale(locale))
 
 
 _LABELS: dict[str, dict[DealStatus, str]] = {}
@@ -92,6 +103,13 @@ class Formatter:
         if amount is None:
             return ""
         return _money(amount, currency, self.locale_code)
+
+    def number(self, value: int) -> str:
+        return _number(value, self.locale_code)
+
+    def month(self, value: date) -> str:
+        """The month's short name (a chart's label)."""
+        return _month(value, self.locale_code)
 
 
 def formatter() -> Formatter:

@@ -318,9 +318,12 @@ def queue_ages(user: Any, now: datetime | None = None) -> list[int]:
 
 def has_registered(organization_id: int) -> bool:
     """Whether the organization has submitted a registration (drafts do not count)."""
-    return bool(db.session.scalar(sa.select(sa.exists().where(
-        DealRegistration.organization_id == organization_id,
-        DealRegistration.status != DealStatus.DRAFT,
-    ))))
+    return bool(db.session.scalar(_HAS_REGISTERED, {"organization_id": organization_id}))
+
+
+_HAS_REGISTERED = sa.select(sa.exists().where(
+    DealRegistration.organization_id == sa.bindparam("organization_id"),
+    DealRegistration.status != DealStatus.DRAFT,
+))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from flask import render_template, url_for
-from flask_babel import format_currency, format_decimal
+from flask_babel import format_decimal
 from markupsafe import Markup
 
 from portal import settings_cache
@@ -94,12 +94,13 @@ def partner_widget(user: Any) -> Markup:
     organization_id = user.organization_id
     currency = reporting_currency()
     pipeline = queries.pipeline(organization_id)
-    labels = present.formatter().labels
+    fmt = present.formatter()
+    labels = fmt.labels
     # One URL built, the others by its pattern (status values are plain words).
     base = url_for("deals.index", status="_")[:-1]
-    rows = [(status.value, labels[status], pipeline[status], format_decimal(pipeline[status]),
+    rows = [(status.value, labels[status], pipeline[status], fmt.number(pipeline[status]),
              base + status.value) for status in PIPELINE]
-    rows += [(status.value, labels[status], pipeline[status], format_decimal(pipeline[status]),
+    rows += [(status.value, labels[status], pipeline[status], fmt.number(pipeline[status]),
               base + status.value)
              for status in (DealStatus.REJECTED, DealStatus.WITHDRAWN) if pipeline[status]]
     months = won_by_month(organization_id)
@@ -108,16 +109,14 @@ def partner_widget(user: Any) -> Markup:
     quarter_count = sum(n for start, _v, n in months if start >= quarter)
     # The tier metric's own figure (a rolling 365 days, not calendar months).
     year_value, year_count = queries.won_last_twelve_months(organization_id)
-    from flask_babel import format_date
-
-    columns = charts.columns([(format_date(start, "MMM"), value, format_currency(value, currency))
+    columns = charts.columns([(fmt.month(start.date()), value, fmt.money(value, currency))
                               for start, value, _n in months[-MONTHS:]])
     return Markup(render_template(
         "deals/_widget_partner.html", bars=charts.bars(rows), columns=columns,
-        quarter_value=format_currency(quarter_value, currency), quarter_count=quarter_count,
-        year_value=format_currency(year_value, currency), year_count=year_count,
-        requirements=[{**r, "needed_display": format_currency(r["needed"], currency),
-                       "missing": format_currency(max(Decimal(0), r["needed"] - year_value), currency),
+        quarter_value=fmt.money(quarter_value, currency), quarter_count=quarter_count,
+        year_value=fmt.money(year_value, currency), year_count=year_count,
+        requirements=[{**r, "needed_display": fmt.money(r["needed"], currency),
+                       "missing": fmt.money(max(Decimal(0), r["needed"] - year_value), currency),
                        "reached": year_value >= r["needed"]} for r in next_requirements(organization_id)],
         total=sum(pipeline.values()), chart_width=charts.WIDTH, chart_height=charts.HEIGHT,
     ))
