@@ -481,7 +481,6 @@ def attachment(registration_id: int, attachment_id: int) -> Any:
     return response
 
 
-
 def _attachment_or_404(registration: DealRegistration, attachment_id: int) -> DealAttachment:
     item = db.session.scalar(sa.select(DealAttachment).where(
         DealAttachment.id == attachment_id, DealAttachment.registration_id == registration.id))
