@@ -62,6 +62,8 @@ def portal_permissions() -> dict[str, Any]:
         "deals.comment": PARTNERS + STAFF,
         "deals.export": PARTNERS + STAFF,
         "deals.review": STAFF,
+        # Internal notes on a registration: vendor staff only, never shown to partners.
+        "deals.staff_note": STAFF,
         "deals.configure": [Role.VENDOR_ADMIN],
     }
 

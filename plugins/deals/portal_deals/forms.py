@@ -22,7 +22,7 @@ from portal.forms import (CountrySelectField, EmailAddress, PortalForm, WebsiteU
 from portal.models import Tier, utcnow
 from portal_deals import matching
 from portal_deals.i18n import _, _l
-from portal_deals.models import NAME_MAX, REASON_MAX, TEXT_MAX, DealProduct
+from portal_deals.models import NAME_MAX, REASON_MAX, STAFF_NOTE_MAX, TEXT_MAX, DealProduct
 from portal_deals.rules import (MAX_EXTENSION_DAYS, MAX_EXTENSIONS, MAX_EXTRA_FIELDS,
                                 MAX_PROTECTION_DAYS, Rules, accepted_currencies)
 from portal_deals.services import RegistrationData
@@ -341,6 +341,22 @@ class LostForm(PortalForm):
 class CommentForm(PortalForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=TEXT_MAX)],
                          render_kw={"rows": 3})
+
+
+class StaffNoteForm(PortalForm):
+    """An internal note of vendor staff (partners never see it)."""
+
+    # Not "body": the comment form on the same page has that name, and a refused
+    # note must never come back pre-filled in the box that writes to the partner.
+    text = TextAreaField(_l("Staff note"), validators=[
+        DataRequired(message=_l("Write the note first.")),
+        Length(max=STAFF_NOTE_MAX, message=_l("Keep the note to at most %(max)d characters."))],
+        render_kw={"rows": 3}, description=_l("Only vendor staff read it: partners never see staff notes."))
+
+    def validate_text(self, field: Any) -> None:
+        if any((ord(character) < 32 and character not in "\n\r\t") or ord(character) == 127
+               for character in field.data or ""):
+            raise ValidationError(_l("Remove the control characters from the note."))
 
 
 class BulkForm(PortalForm):

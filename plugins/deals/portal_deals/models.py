@@ -6,7 +6,8 @@
 * :class:`DealClaim` — the protection an approved registration holds, one row per
   (customer key, product), unique: two registrations can never both protect the
   same customer for the same product, whatever the timing;
-* :class:`DealHistory`, :class:`DealComment`, :class:`DealAttachment`.
+* :class:`DealHistory`, :class:`DealComment`, :class:`DealAttachment`;
+* :class:`DealStaffNote` — vendor staff's internal notes, never shown to partners.
 
 Registrations are read through :mod:`portal_deals.queries`, which scopes them to
 what the user may see.
@@ -30,6 +31,7 @@ from portal_deals.i18n import _l
 NAME_MAX = 200
 TEXT_MAX = 5000
 REASON_MAX = 1000
+STAFF_NOTE_MAX = 2000
 
 
 class DealStatus(enum.Enum):
@@ -64,6 +66,9 @@ STATUS_LABELS = {
 ACTIVE = (DealStatus.SUBMITTED, DealStatus.MORE_INFO, DealStatus.APPROVED)
 #: The states a partner may still change their mind in (withdraw).
 OPEN = (DealStatus.DRAFT, DealStatus.SUBMITTED, DealStatus.MORE_INFO, DealStatus.APPROVED)
+#: The states in which the person who attached a file may still delete it (vendor
+#: staff who review the registration may delete any attachment in any state).
+ATTACHMENTS_REMOVABLE = (DealStatus.DRAFT, DealStatus.SUBMITTED, DealStatus.MORE_INFO)
 CLOSED = (DealStatus.REJECTED, DealStatus.WON, DealStatus.LOST, DealStatus.EXPIRED,
           DealStatus.WITHDRAWN)
 
@@ -359,3 +364,24 @@ class DealAttachment(db.Model):
     def audit_state(self) -> dict[str, object]:
         return {"registration_id": self.registration_id, "filename": self.filename,
                 "content_type": self.content_type, "size": self.size}
+
+
+class DealStaffNote(db.Model):
+    """An internal note of vendor staff about a registration. Partners never see
+    it: not on the page, in the export, in search, in notifications or the history."""
+
+    __tablename__ = "deals_staff_note"
+    __table_args__ = (sa.Index("ix_deals_staff_note_registration_created", "registration_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("deals_registration.id", ondelete="CASCADE")
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+    def audit_state(self) -> dict[str, object]:
+        return {"registration_id": self.registration_id, "body": self.body}

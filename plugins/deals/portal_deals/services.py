@@ -13,6 +13,9 @@ registration's status by itself. Each change
 * writes a :class:`DealHistory` step and emits a ``deal.*`` event (audit log,
   notifications, search) in the same transaction.
 
+Attachments and staff notes live here too: who may delete an attachment (and
+when), and the staff's internal notes, which never reach a partner.
+
 Protection is a set of :class:`DealClaim` rows (customer key × product) whose
 primary key the database enforces, so two partners registering the same customer
 at the same moment can never both be protected: the second one's claim fails,
@@ -33,10 +36,12 @@ from sqlalchemy.orm import selectinload
 from portal.events import emit
 from portal.extensions import db
 from portal.models import utcnow
+from portal.permissions import can
 from portal_deals import matching
 from portal_deals.i18n import _, _l, ngettext
 from portal_deals.models import (
     ACTIVE,
+    ATTACHMENTS_REMOVABLE,
     OPEN,
     DealAttachment,
     DealClaim,
@@ -44,6 +49,7 @@ from portal_deals.models import (
     DealHistory,
     DealProduct,
     DealRegistration,
+    DealStaffNote,
     DealStatus,
 )
 from portal_deals.rules import in_reporting_currency, rules_for, tier_of
@@ -82,11 +88,23 @@ REFUSALS = {
     "edit": _l("Only a draft, or a registration waiting for more information, can be "
                "changed. Its status is “%(status)s”."),
     "extend": _l("Only a protected registration can be extended. Its status is “%(status)s”."),
+    "delete_attachment": _l("Attachments can be deleted only while the registration is a draft, "
+                            "submitted or waiting for more information. Its status is “%(status)s”: "
+                            "ask the channel team to delete it."),
 }
 
 
 class TransitionRefused(Exception):
     """An impossible change: nothing was changed. ``message`` is translated."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ActionForbidden(Exception):
+    """The user may not do this to this object (the views answer 403 with the
+    reason); nothing was changed. ``message`` is translated."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -543,6 +561,86 @@ def attach(registration: DealRegistration, uploader: Any, filename: str, stored_
     db.session.flush()
     emit("deal.attachment_added", registration, before=None, actor=uploader,
          after={"filename": filename, "size": size, "content_type": content_type})
+    return item
+
+
+def attachment_deletion_refusal(user: Any, registration: DealRegistration,
+                                item: DealAttachment) -> ActionForbidden | TransitionRefused | None:
+    """Why ``user`` may not delete ``item`` now (None: they may).
+
+    Vendor staff who may review the registration delete any attachment in any
+    state; the person who attached a file deletes it while the registration is
+    still open (draft, submitted, more information needed); nobody else does.
+    """
+    if can(user, "deals.review", registration):
+        return None
+    if not (can(user, "deals.comment", registration) and item.uploaded_by_id is not None
+            and item.uploaded_by_id == _actor_id(user)):
+        return ActionForbidden(_("Only the person who attached this file, or the channel team, "
+                                 "can delete it."))
+    if registration.effective_status not in ATTACHMENTS_REMOVABLE:
+        return refusal("delete_attachment", registration)
+    return None
+
+
+class AttachmentGone(Exception):
+    """The attachment was deleted meanwhile (by another request)."""
+
+
+def delete_attachment(registration: DealRegistration, item: DealAttachment, actor: Any) -> str:
+    """Delete the attachment's row, with a history step and an event; returns
+    the stored file's name. The caller removes the file once the transaction has
+    committed (a rolled-back deletion must leave the file in place).
+
+    Raises :class:`ActionForbidden` or :class:`TransitionRefused` (see
+    :func:`attachment_deletion_refusal`; nothing changed) or :class:`AttachmentGone`.
+    """
+    refused = attachment_deletion_refusal(actor, registration, item)
+    if refused is not None:
+        raise refused
+    now = utcnow()
+    # The partner's right depends on the state: check it and lock the row in one
+    # statement, so a review deciding the registration meanwhile is either seen
+    # or waits for this deletion.
+    where = [] if can(actor, "deals.review", registration) else [
+        DealRegistration.status.in_(ATTACHMENTS_REMOVABLE)]
+    if not _conditional_update(registration, where, {"updated_at": now}):
+        raise refusal("delete_attachment", registration)
+    before = {"attachment_id": item.id, **item.audit_state()}
+    stored_name, filename = item.stored_name, item.filename
+    deleted = db.session.execute(
+        sa.delete(DealAttachment)
+        .where(DealAttachment.id == item.id, DealAttachment.registration_id == registration.id)
+    ).rowcount
+    if deleted != 1:
+        raise AttachmentGone()
+    _history(registration, "attachment_deleted", actor, registration.status, registration.status, filename)
+    emit("deal.attachment_deleted", registration, before=before, after={}, actor=actor,
+         attachment_id=before["attachment_id"])
+    return stored_name
+
+
+# -- staff notes ------------------------------------------------------------------------------
+
+def staff_notes(registration: DealRegistration) -> list[DealStaffNote]:
+    """The registration's staff notes, newest first (for staff pages only)."""
+    return list(db.session.scalars(
+        sa.select(DealStaffNote).where(DealStaffNote.registration_id == registration.id)
+        .options(selectinload(DealStaffNote.author))
+        .order_by(DealStaffNote.created_at.desc(), DealStaffNote.id.desc())))
+
+
+def add_staff_note(registration: DealRegistration, author: Any, body: str) -> DealStaffNote:
+    """An internal note of vendor staff. It is audited but is no history step and
+    notifies nobody: the history, notifications and emails reach partners."""
+    if not can(author, "deals.staff_note", registration):
+        raise ActionForbidden(_("Only the channel team can write staff notes."))
+    item = DealStaffNote(registration_id=registration.id, author_id=_actor_id(author), body=body,
+                         created_at=utcnow())
+    db.session.add(item)
+    db.session.flush()
+    emit("deal.staff_note_added", registration, before=None, after={"staff_note": body}, actor=author,
+         staff_note_id=item.id)
     return item
 
 

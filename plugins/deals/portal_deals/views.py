@@ -1,5 +1,6 @@
 """The registrations: list, export, register, pre-check, detail, and the partner's
-changes (submit, edit, withdraw, extension, won, lost), comments and attachments.
+changes (submit, edit, withdraw, extension, won, lost), comments, attachments and
+the vendor staff's internal notes.
 
 Every route declares its permission; every registration is fetched through
 :func:`portal_deals.queries.registration_or_404` (reach, and no drafts for staff).
@@ -13,12 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (Response, abort, flash, redirect, render_template, request, send_file,
-                   stream_with_context, url_for)
+from flask import (Response, abort, current_app, flash, redirect, render_template, request,
+                   send_file, stream_with_context, url_for)
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from portal.admin.common import render_list, sort_order
+from portal.errors import render_error
 from portal.extensions import db
 from portal.models import Program, utcnow
 from portal.permissions import can, permission_required
@@ -27,7 +29,7 @@ from portal.throttle import consume
 from portal_deals import matching, present, queries, services, storage
 from portal_deals.blueprint import PRECHECK_LIMIT_SETTING, bp, refusals_are_conflicts
 from portal_deals.forms import (INDUSTRY_LABELS, LOST_REASON_LABELS, CommentForm, LostForm, NoteForm,
-                                ReasonForm, WonForm, registration_form)
+                                ReasonForm, StaffNoteForm, WonForm, registration_form)
 from portal_deals.i18n import _
 from portal_deals.models import (DealAttachment, DealComment, DealHistory, DealProduct,
                                  DealRegistration, DealStatus)
@@ -288,10 +290,11 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
     comments = db.session.scalars(
         sa.select(DealComment).where(DealComment.registration_id == registration.id)
         .options(selectinload(DealComment.author)).order_by(DealComment.created_at, DealComment.id))
-    attachments = db.session.scalars(
+    attachments = list(db.session.scalars(
         sa.select(DealAttachment).where(DealAttachment.registration_id == registration.id)
-        .order_by(DealAttachment.created_at, DealAttachment.id))
+        .order_by(DealAttachment.created_at, DealAttachment.id)))
     staff = not current_user.is_partner
+    may_staff_note = can(current_user, "deals.staff_note", registration)
     matches = services.conflicts(registration) if staff and registration.status in (
         DealStatus.SUBMITTED, DealStatus.MORE_INFO, DealStatus.APPROVED) else []
     rules = rules_for(registration.program_id)
@@ -299,7 +302,11 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         "registration": registration,
         "history": list(history),
         "comments": list(comments),
-        "attachments": list(attachments),
+        "attachments": attachments,
+        "removable": {item.id for item in attachments
+                      if services.attachment_deletion_refusal(current_user, registration, item) is None},
+        # Read only for the staff who may write them: a partner's page never loads them.
+        "staff_notes": services.staff_notes(registration) if may_staff_note else [],
         "matches": matches,
         "rules": rules,
         "extensions_left": services.extensions_left(registration),
@@ -309,11 +316,12 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         "status_labels": {s.value: s.label for s in DealStatus},
         "forms": {name: distinct_ids(name, form) for name, form in {
             "comment": CommentForm(), "reason": ReasonForm(), "note": NoteForm(),
-            "won": WonForm(), "lost": LostForm(),
+            "won": WonForm(), "lost": LostForm(), "staff_note": StaffNoteForm(),
         }.items()},
         "may_register": can(current_user, "deals.register", registration),
         "may_review": can(current_user, "deals.review", registration),
         "may_comment": can(current_user, "deals.comment", registration),
+        "may_staff_note": may_staff_note,
         "reaches": lambda other: can(current_user, "deals.view", other) and (
             other.status is not DealStatus.DRAFT or current_user.is_partner),
     }
@@ -479,3 +487,79 @@ def attachment(registration_id: int, attachment_id: int) -> Any:
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
+
+def _attachment_or_404(registration: DealRegistration, attachment_id: int) -> DealAttachment:
+    item = db.session.scalar(sa.select(DealAttachment).where(
+        DealAttachment.id == attachment_id, DealAttachment.registration_id == registration.id))
+    if item is None:
+        abort(404)
+    return item
+
+
+def _to_detail(registration: DealRegistration) -> Any:
+    """Back to the registration's page; an htmx request is told to load it whole
+    (a redirect would be followed inside the XMLHttpRequest and swapped in)."""
+    url = url_for("deals.detail", registration_id=registration.id)
+    if getattr(request, "htmx", None):
+        response = Response(status=200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _remove_stored_file(stored_name: str) -> None:
+    """Remove a deleted attachment's file. The deletion is committed already: a
+    file that cannot be removed is logged for the operator, not shown as an error."""
+    try:
+        storage.delete(stored_name)
+    except Exception:  # noqa: BLE001 - the row is gone; a leftover file must not fail the request
+        current_app.logger.exception(
+            "deals: the file %s of a deleted attachment could not be removed; remove it by hand",
+            stored_name)
+
+
+@bp.route("/<int:registration_id>/attachments/<int:attachment_id>/delete", methods=["GET", "POST"])
+@permission_required("deals.comment")
+@refusals_are_conflicts
+def delete_attachment(registration_id: int, attachment_id: int) -> Any:
+    """GET asks for confirmation (works without JavaScript); POST deletes the row,
+    commits, then removes the file."""
+    registration = queries.registration_or_404(registration_id)
+    if request.method == "POST":
+        settled(registration)
+    item = _attachment_or_404(registration, attachment_id)
+    refused = services.attachment_deletion_refusal(current_user, registration, item)
+    if isinstance(refused, services.ActionForbidden):
+        return render_error(403, refused.message)
+    if refused is not None:
+        raise refused  # 409, with its reason
+    if request.method == "GET":
+        return render_template("deals/attachment_delete.html", registration=registration, item=item)
+    filename = item.filename
+    try:
+        stored_name = services.delete_attachment(registration, item, current_user)
+    except services.ActionForbidden as forbidden:
+        db.session.rollback()
+        return render_error(403, forbidden.message)
+    except services.AttachmentGone:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    _remove_stored_file(stored_name)
+    flash(_("%(name)s is deleted.", name=filename), "success")
+    return _to_detail(registration)
+
+
+# -- staff notes ---------------------------------------------------------------------------
+
+@bp.post("/<int:registration_id>/staff-notes")
+@permission_required("deals.staff_note")
+def add_staff_note(registration_id: int) -> Any:
+    registration = queries.registration_or_404(registration_id)
+    if not can(current_user, "deals.staff_note", registration):
+        abort(403)
+    form = StaffNoteForm()
+    if not form.validate_on_submit():
+        return _detail(registration, 400, forms={"staff_note": form})
+    services.add_staff_note(registration, current_user, form.text.data)
+    return _done(registration, _("Your staff note is added. Partners do not see it."))

@@ -87,3 +87,17 @@ def auto_approve(portal_world: Any) -> Any:
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+@pytest.fixture
+def other_manager(portal_app: Any, portal_world: Any) -> Any:
+    """A signed-in client of a channel manager who manages organization B only."""
+    from portal.models import Role
+    from portal.testing import factories
+
+    manager = factories.user(Role.CHANNEL_MANAGER, email="b.manager@vendor.example")
+    factories.assign_manager(manager, portal_world.org_b)
+    db.session.commit()
+    client = portal_app.test_client()
+    client.login(manager)
+    return client

@@ -1,6 +1,8 @@
 """The main flow in the demo portal, in a real Chromium: a partner registers a deal
-and pre-checks it for conflicts, a channel manager approves it, the partner gets
-it extended, wins it, and sees the won value and the tier metric on the home page.
+and pre-checks it for conflicts, attaches a file and deletes it again, a channel
+manager writes a staff note (which the partner never sees) and approves it, the
+partner gets it extended, wins it, and sees the won value and the tier metric on
+the home page.
 
 Chromium comes from the system (``chromium`` on the PATH or ``PORTAL_CHROMIUM``),
 through the test kit's ``portal_browser`` fixture; without a browser the test skips."""
@@ -122,13 +124,37 @@ def test_register_precheck_approve_extend_win(demo_server: str, page: Any) -> No
     page.get_by_role("button", name="Submit for review").click()
     page.get_by_text("Submitted: the channel team reviews your registration").wait_for()
     shot(page, "03-submitted")
+
+    # 1b. The partner attaches a file, thinks better of it and deletes it (htmx asks first).
+    page.get_by_label("Attach a file").set_input_files(
+        {"name": "old-quote.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"})
+    page.get_by_role("button", name="Attach", exact=True).click()
+    page.get_by_text("old-quote.pdf is attached.").wait_for()
+    delete = page.get_by_role("link", name="Delete old-quote.pdf")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    delete.click()
+    page.wait_for_timeout(300)
+    assert questions == ["Delete old-quote.pdf? This cannot be undone."]
+    assert delete.is_visible()  # dismissed: nothing deleted
+    page.once("dialog", lambda dialog: dialog.accept())
+    delete.click()
+    page.get_by_text("old-quote.pdf is deleted.").wait_for()
+    assert page.locator(".deals-attachments").get_by_text("old-quote.pdf").count() == 0
+    assert page.locator(".deals-history").get_by_text("Attachment deleted").is_visible()
+    shot(page, "03b-attachment-deleted")
     log_out(page)
 
-    # 2. The channel manager approves it from the review queue.
+    # 2. The channel manager notes something for the team, then approves it from the review queue.
     log_in(page, base, manager)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Deal reviews").click()
     page.get_by_role("link", name="Kraken Shipping Ltd").click()
     page.get_by_text("No conflict found with any other active registration.").wait_for()
+    page.get_by_role("textbox", name="Staff note").fill("Harbor Lane's third shipping deal this year: check for a pattern.")
+    page.get_by_role("button", name="Add the staff note").click()
+    page.get_by_text("Your staff note is added. Partners do not see it.").wait_for()
+    assert page.locator(".deals-staff-notes").get_by_text("third shipping deal").is_visible()
+    shot(page, "03c-staff-note")
     page.get_by_role("button", name="Approve", exact=True).click()
     page.get_by_text(re.compile("Approved: Kraken Shipping Ltd is protected until")).wait_for()
     shot(page, "04-approved")
@@ -138,6 +164,7 @@ def test_register_precheck_approve_extend_win(demo_server: str, page: Any) -> No
     log_in(page, base, partner)
     page.goto(f"{base}/p/deals/?q=kraken")
     page.get_by_role("link", name="Kraken Shipping Ltd").click()
+    assert "third shipping deal" not in page.content() and page.locator(".deals-staff-notes").count() == 0
     page.get_by_text("Request an extension").first.click()
     page.get_by_label("Reason").fill("The customer's board meets in September.")
     page.get_by_role("button", name="Request an extension").click()

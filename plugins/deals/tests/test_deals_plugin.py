@@ -35,7 +35,8 @@ def test_permissions_are_prefixed_and_granted(portal_app):
     policy = portal_app.extensions["portal.policy"]
     names = [p for p in policy.permissions() if p.startswith("deals.")]
     assert names == ["deals.comment", "deals.configure", "deals.export", "deals.register",
-                     "deals.review", "deals.view"]
+                     "deals.review", "deals.staff_note", "deals.view"]
+    assert policy.roles_for("deals.staff_note") == {Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN}
     assert policy.roles_for("deals.review") == {Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN}
     assert policy.roles_for("deals.register") == {Role.PARTNER_USER, Role.PARTNER_ADMIN}
 
@@ -52,14 +53,15 @@ def test_tables_carry_the_prefix():
 
     tables = {t.name for t in db.metadata.tables.values() if t.name.startswith("deals_")}
     assert tables == {"deals_product", "deals_rules", "deals_registration", "deals_registration_product",
-                      "deals_claim", "deals_history", "deals_comment", "deals_attachment"}
+                      "deals_claim", "deals_history", "deals_comment", "deals_attachment",
+                      "deals_staff_note"}
     assert models.DealRegistration.__tablename__ == "deals_registration"
 
 
 def test_the_migration_creates_exactly_the_models_tables_and_downgrades(portal_empty_app):
     outcomes = upgrade_all()
     assert [o.error for o in outcomes] == [None, None]
-    assert applied_heads("deals") == ("deals_0001",)
+    assert applied_heads("deals") == ("deals_0002",)
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
@@ -69,3 +71,22 @@ def test_the_migration_creates_exactly_the_models_tables_and_downgrades(portal_e
     names = set(sa.inspect(db.engine).get_table_names())
     assert not {n for n in names if n.startswith("deals_")}
     assert "organization" in names  # the core is untouched
+
+
+def test_the_staff_notes_revision_follows_the_first_and_steps_back_alone(portal_empty_app):
+    """deals_0002 chains on deals_0001 in the plugin's own branch: a database at
+    deals_0001 (a deployment before staff notes) upgrades, and one step down
+    removes only the staff notes' table."""
+    from portal.plugin_migrations import BranchScripts, branch, upgrade_plugin
+
+    scripts = BranchScripts(branch("deals").folder)
+    assert scripts.get_revision("deals_0002").down_revision == "deals_0001"
+    assert scripts.get_heads() == ["deals_0002"]
+    upgrade_all()
+    downgrade_plugin("deals", "deals_0001")
+    assert applied_heads("deals") == ("deals_0001",)
+    names = set(sa.inspect(db.engine).get_table_names())
+    assert "deals_staff_note" not in names and "deals_attachment" in names
+    upgrade_plugin("deals")
+    assert applied_heads("deals") == ("deals_0002",)
+    assert "deals_staff_note" in set(sa.inspect(db.engine).get_table_names())

@@ -118,17 +118,28 @@ def page_text(response) -> str:
 
 @pytest.fixture
 def scene(register, login_as, auto_approve, portal_world):
-    """A protected registration of A, a conflicting one of B, a comment."""
+    """A protected registration of A, a conflicting one of B, a comment, an
+    attachment (which staff may delete) and a staff note."""
+    import io
+
+    from portal_deals.models import DealAttachment
+
     first = register()
     second = register(role="other_partner_user", customer_name="Initech AG")
-    login_as("channel_manager").post(f"/p/deals/{first.id}/comments", data={"body": "Hallo"})
+    manager = login_as("channel_manager")
+    manager.post(f"/p/deals/{first.id}/comments", data={"body": "Hallo"})
+    manager.post(f"/p/deals/{first.id}/staff-notes", data={"text": "Intern"})
+    login_as("partner_user").post(f"/p/deals/{first.id}/attachments", content_type="multipart/form-data",
+                                  data={"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "quote.pdf")})
+    first.attachment_id = db.session.scalars(sa.select(DealAttachment.id)).one()
     return first, second
 
 
 PAGES = {
     "partner_user": ["/", "/p/deals/", "/p/deals/new", "/p/deals/{first}", "/p/deals/{first}/edit"],
     "vendor_admin": ["/", "/p/deals/", "/p/deals/review", "/p/deals/review?view=extension",
-                     "/p/deals/{first}", "/p/deals/{second}", "/p/deals/rules",
+                     "/p/deals/{first}", "/p/deals/{first}/attachments/{attachment}/delete",
+                     "/p/deals/{second}", "/p/deals/rules",
                      "/p/deals/rules/{program}", "/p/deals/products"],
 }
 
@@ -136,7 +147,8 @@ PAGES = {
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_the_pages_show_no_english_left(scene, login_as, portal_world, code):
     first, second = scene
-    ids = {"first": first.id, "second": second.id, "program": portal_world.reseller.id}
+    ids = {"first": first.id, "second": second.id, "program": portal_world.reseller.id,
+           "attachment": first.attachment_id}
     sentences = english_sentences(code)
     problems = {}
     for role, paths in PAGES.items():
@@ -170,6 +182,10 @@ def test_the_german_pages(scene, login_as, portal_world):
     assert "Geschützt bis" in partner.get(f"/p/deals/{first.id}").get_data(as_text=True)
     admin = login_as("vendor_admin").get(f"/p/deals/{second.id}").get_data(as_text=True)
     assert "1 möglicher Konflikt" in admin and "Beide enthalten: Firewall 100" in admin
+    own = login_as("vendor_admin").get(f"/p/deals/{first.id}").get_data(as_text=True)
+    assert "<h2 id=\"staff-notes-heading\">Interne Notizen</h2>" in own
+    assert "Interne Notizen des Channel-Teams. Partner sehen sie nie." in own
+    assert 'hx-confirm="quote.pdf löschen? Das lässt sich nicht rückgängig machen."' in own
 
 
 def test_refusals_speak_the_users_language(register, login_as, portal_world, auto_approve):
@@ -209,3 +225,15 @@ def test_plurals_in_languages_with_other_rules(login_as, register, portal_world,
     page = login_as("partner_user").get("/p/deals/").get_data(as_text=True)
     assert {"ja": "登録 3 件", "ar": "3 تسجيلات"}[code] in page
     assert 'dir="rtl"' in page if code == "ar" else 'dir="ltr"' in page
+
+
+def test_attachment_and_staff_note_refusals_speak_the_users_language(scene, login_as, portal_world):
+    first, _second = scene
+    portal_world.admin_a.locale = "ja"  # not the uploader: refused with the reason
+    portal_world.manager.locale = "es"
+    db.session.commit()
+    response = login_as("partner_admin").post(f"/p/deals/{first.id}/attachments/{first.attachment_id}/delete")
+    assert response.status_code == 403
+    assert "このファイルを削除できるのは、添付した本人かチャネルチームだけです。" in response.get_data(as_text=True)
+    refused = login_as("channel_manager").post(f"/p/deals/{first.id}/staff-notes", data={"text": ""})
+    assert refused.status_code == 400 and "Escriba primero la nota." in refused.get_data(as_text=True)
