@@ -123,7 +123,8 @@ def set_timezone_choices(field: SelectField) -> None:
 
 
 class PortalForm(FlaskForm):
-    """Base form: strips surrounding whitespace from every text field."""
+    """Base form: strips surrounding whitespace from every text field and refuses
+    control characters in them."""
 
     class Meta:
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
@@ -132,6 +133,24 @@ class PortalForm(FlaskForm):
             if issubclass(cls, StringField) and not issubclass(cls, PasswordField):
                 filters = [_strip, *filters]
             return unbound_field.bind(form=form, filters=filters, **options)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also refuse control characters in text fields (line breaks and tabs are
+        text): no one types them, and PostgreSQL cannot store a NUL. A field whose own
+        validators already refused its value keeps their message only."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            if (isinstance(field, StringField) and not isinstance(field, PasswordField)
+                    and not field.errors and has_control_characters(field.data)):
+                field.errors.append(_l("Remove the control characters from this text."))
+                valid = False
+        return valid
+
+
+def has_control_characters(value: Any) -> bool:
+    return isinstance(value, str) and any(
+        (ord(character) < 32 and character not in "\n\r\t") or ord(character) == 127
+        for character in value)
 
 
 def _strip(value: Any) -> Any:

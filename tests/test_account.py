@@ -56,6 +56,9 @@ def test_user_updates_name_job_title_language_and_timezone(client, world):
     ({"name": "  "}, "This field is required"),
     ({"name": "n" * 201}, "200"),
     ({"job_title": "j" * 201}, "200"),
+    # No one types them, and PostgreSQL cannot store a NUL: every text field refuses them.
+    ({"name": "Anna\x00Admin"}, "Remove the control characters from this text."),
+    ({"job_title": "Lead\x1b[2J"}, "Remove the control characters from this text."),
 ])
 def test_account_rejects_bad_input_and_saves_nothing(client, world, changes, message):
     client.login(world.user_a)

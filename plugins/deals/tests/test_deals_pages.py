@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import AuditEntry, utcnow
 from portal_deals import storage
-from portal_deals.models import DealAttachment, DealProduct, DealRegistration, DealRules, DealStatus
+from portal_deals.models import DealAttachment, DealComment, DealProduct, DealRegistration, DealRules, DealStatus
 
 NAMES = ("Initech GmbH", "Globochem AG", "Umbrella Corp", "Hooli Inc", "Vandelay Industries")
 
@@ -104,6 +104,15 @@ def test_comments_go_both_ways(register, login_as, portal_world):
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
+
+
+@pytest.mark.parametrize("text", ["Any\x00news?", "Bell\x07"])
+def test_a_comment_with_control_characters_is_refused(register, login_as, text):
+    registration = register()
+    response = login_as("partner_user").post(f"/p/deals/{registration.id}/comments", data={"body": text})
+    assert response.status_code == 400
+    assert "Remove the control characters from this text." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DealComment)) == 0
 
 def upload(client, registration, data, name):
     return client.post(f"/p/deals/{registration.id}/attachments",
