@@ -154,9 +154,13 @@ def portal_demo_data() -> None:
 def portal_navigation(user: Any) -> Any:
     """Return navigation items (:class:`portal.templating.NavItem`) for ``user``.
 
-    Called on every page render for the signed-in user, only while the plugin
-    is on for one of the user's programs (always for vendor staff). Items are
-    still filtered by their permission.
+    Called for the signed-in user, only while the plugin is on for one of the
+    user's programs (always for vendor staff). Items are still filtered by their
+    permission. What it returns may depend on the user's role and organization and
+    on settings only: the navigation is built once per worker for each role,
+    organization and locale and kept until settings change
+    (:mod:`portal.settings_cache`), so a count or anything else that moves between
+    requests does not belong in a label.
     """
 
 
