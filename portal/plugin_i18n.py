@@ -116,10 +116,11 @@ def _plugin_ngettext(plugin: str, singular: str, plural: str, num: int) -> str:
 
 
 def _finish(context: Any, text: str, variables: dict[str, Any]) -> str:
-    # As Jinja's "newstyle" gettext: escape-aware, always a format string.
+    # As Jinja's "newstyle" gettext: escape-aware, always a format string (a text
+    # without "%" formats to itself: skip the formatting, the costly part).
     if context.eval_ctx.autoescape:
         text = Markup(text)
-    return text % variables
+    return text % variables if variables or "%" in text else text
 
 
 def _template_functions(plugin: str | None) -> dict[str, Any]:

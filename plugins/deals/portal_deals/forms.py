@@ -359,6 +359,10 @@ class StaffNoteForm(PortalForm):
             raise ValidationError(_l("Remove the control characters from the note."))
 
 
+#: The review queue's bulk actions (the queue page draws them without a form object).
+BULK_ACTIONS = (("approve", _l("Approve")), ("reject", _l("Reject")))
+
+
 class BulkForm(PortalForm):
     """The review queue's bulk action on the ticked registrations."""
 
@@ -369,7 +373,7 @@ class BulkForm(PortalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.action.choices = [("approve", _l("Approve")), ("reject", _l("Reject"))]
+        self.action.choices = list(BULK_ACTIONS)
 
     def validate_reason(self, field: Any) -> None:
         if self.action.data == "reject" and not (field.data or "").strip():

@@ -15,13 +15,13 @@ from sqlalchemy.orm import selectinload
 from portal.admin.common import organization_choices, render_list, sort_order
 from portal.events import emit
 from portal.extensions import db
-from portal.models import Organization, Program, utcnow
+from portal.models import Program, utcnow
 from portal.permissions import can, permission_required
 from portal.statements import Criteria
 from portal_deals import present, queries, services
 from portal_deals.blueprint import bp, refusals_are_conflicts
-from portal_deals.forms import (OPTIONAL_FIELD_LABELS, BulkForm, NoteForm, ProductForm, ReasonForm,
-                                RulesForm, format_extra_fields)
+from portal_deals.forms import (BULK_ACTIONS, OPTIONAL_FIELD_LABELS, BulkForm, NoteForm, ProductForm,
+                                ReasonForm, RulesForm, format_extra_fields)
 from portal_deals.i18n import _, ngettext
 from portal_deals.models import REASON_MAX, DealProduct, DealRegistration, DealRules, DealStatus
 from portal_deals.rules import rules_for
@@ -92,7 +92,7 @@ def queue() -> Any:
     return render_list("deals/queue.html", "deals/_queue.html", "deal-queue",
                        page=page, rows=present.rows(page.items, staff=True, queue=True), sort=sort, filters=filters, programs=queries.programs_on(),
                        organizations=organization_choices(request.args.get("organization")).choices,
-                       bulk=BulkForm(), bulk_reason_max=REASON_MAX, count_cap=queries.COUNT_CAP)
+                       bulk_actions=BULK_ACTIONS, bulk_reason_max=REASON_MAX, count_cap=queries.COUNT_CAP)
 
 
 @bp.post("/review/bulk")

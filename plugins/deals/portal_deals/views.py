@@ -31,7 +31,7 @@ from portal_deals.blueprint import PRECHECK_LIMIT_SETTING, bp, refusals_are_conf
 from portal_deals.forms import (INDUSTRY_LABELS, LOST_REASON_LABELS, CommentForm, LostForm, NoteForm,
                                 ReasonForm, StaffNoteForm, WonForm, registration_form)
 from portal_deals.i18n import _
-from portal_deals.models import (DealAttachment, DealComment, DealHistory, DealProduct,
+from portal_deals.models import (DealAttachment, DealComment, DealHistory,
                                  DealRegistration, DealStatus)
 from portal_deals.rules import rules_for
 
