@@ -138,24 +138,28 @@ def list_page(name: str, criteria: Criteria, sort: str, order: list[Any], page: 
     (:mod:`portal.statements`); this request's values are bound when it runs.
     """
     user = user if user is not None else current_user
-    kind = reach_kind(user)
+    # The rows may walk the ORDER BY index and test each one's organization (a broad
+    # reach), stopping at the page; the count starts from the organizations in reach
+    # (see portal.scoping.organization_filter).
+    walk, count = reach_kind(user, walk=True), reach_kind(user)
     staff = bool(getattr(user, "is_staff", False))
 
-    def rows() -> sa.Select[Any]:
+    def rows(kind: str = count) -> sa.Select[Any]:
         stmt = criteria.apply(sa.select(R)).where(bound_reach(kind, R.organization_id))
         if staff:  # drafts are the partner's own working copies
             stmt = stmt.where(R.status != DealStatus.DRAFT)
         return stmt
 
-    select = shaped((name, criteria.shape, kind, staff, sort),
-                    lambda: _list_statement(rows(), order, staff=staff))
+    select = shaped((name, criteria.shape, walk, count, staff, sort),
+                    lambda: _list_statement(rows(walk), rows(count), order, staff=staff))
     return ListPage(page=page, per_page=per_page, max_per_page=per_page, error_out=False,
                     select=select, rows=rows, params={**criteria.params, **reach_params(user)})
 
 
-def _list_statement(rows: sa.Select[Any], order: list[Any], *, staff: bool) -> sa.Select[Any]:
+def _list_statement(rows: sa.Select[Any], counted: sa.Select[Any], order: list[Any], *,
+                    staff: bool) -> sa.Select[Any]:
     select = rows.with_only_columns(*LIST_COLUMNS, _PRODUCTS_LINE,
-                                    _capped_count_subquery(rows).label("capped_total"))
+                                    _capped_count_subquery(counted).label("capped_total"))
     if staff:  # a partner's rows are all its own organization's
         select = (select.join(Organization, Organization.id == R.organization_id)
                   .join(Program, Program.id == R.program_id)
