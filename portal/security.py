@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+
+from portal.lru import app_store
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -59,8 +60,7 @@ def csrf_token() -> str:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field in g:
         return g.get(field)
-    store: OrderedDict[str, tuple[str, float]] = current_app.extensions.setdefault(
-        "portal.csrf_signed", OrderedDict())
+    store = app_store(current_app, "portal.csrf_signed", CSRF_TOKENS_KEPT)
     raw = session.get(field)
     now = time.monotonic()
     found = store.get(raw) if isinstance(raw, str) else None
@@ -70,13 +70,7 @@ def csrf_token() -> str:
     token = generate_csrf()
     raw = session.get(field)
     if isinstance(raw, str):
-        try:
-            store[raw] = (token, now)
-            store.move_to_end(raw)
-            while len(store) > CSRF_TOKENS_KEPT:
-                store.popitem(last=False)
-        except KeyError:  # another thread of a threaded server changed it meanwhile
-            pass
+        store.put(raw, (token, now))
     return token
 
 

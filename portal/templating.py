@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, has_request_context, request, url_for
@@ -17,6 +15,7 @@ from markupsafe import Markup
 
 from portal.geography import country_name
 from portal.i18n import is_rtl, language_choices
+from portal.lru import app_store
 from portal.permissions import can
 from portal.settings_cache import cached, current_version
 
@@ -119,18 +118,11 @@ def layout_part(name: str, *vary: Any, caller: Callable[[], str]) -> Markup:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     who = (user.id, user.name, user.role) if user.is_authenticated else None
     key = (name, version, who, str(get_locale()), request.script_root, *vary)
-    store: OrderedDict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
-        "portal.layout_parts", OrderedDict())
+    store = app_store(current_app, "portal.layout_parts", LAYOUT_PARTS_KEPT)
     found = store.get(key)
-    try:
-        if found is None:
-            found = store[key] = Markup(caller())
-            if len(store) > LAYOUT_PARTS_KEPT:
-                store.popitem(last=False)
-        else:
-            store.move_to_end(key)
-    except KeyError:  # another thread of a threaded server dropped it meanwhile
-        pass
+    if found is None:
+        found = Markup(caller())
+        store.put(key, found)
     return found
 
 

@@ -18,7 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.extensions import db
 from portal.forms import (CountrySelectField, EmailAddress, PortalForm, WebsiteURL,
-                          set_country_choices)
+                          has_control_characters, set_country_choices)
 from portal.models import Tier, utcnow
 from portal_deals import matching
 from portal_deals.i18n import _, _l
@@ -354,8 +354,8 @@ class StaffNoteForm(PortalForm):
         render_kw={"rows": 3}, description=_l("Only vendor staff read it: partners never see staff notes."))
 
     def validate_text(self, field: Any) -> None:
-        if any((ord(character) < 32 and character not in "\n\r\t") or ord(character) == 127
-               for character in field.data or ""):
+        # The portal's check, with the note's own message.
+        if has_control_characters(field.data):
             raise ValidationError(_l("Remove the control characters from the note."))
 
 
