@@ -122,11 +122,23 @@ def set_timezone_choices(field: SelectField) -> None:
     field.choices = [(tz, tz.replace("_", " ")) for tz in timezone_choices()]
 
 
+class _ReusedCSRF(FlaskForm.Meta.csrf_class):  # type: ignore[misc,name-defined]
+    """The form's hidden token is the page's: the session's token signed a few
+    minutes ago at most (:func:`portal.security.csrf_token`), not signed again."""
+
+    def generate_csrf_token(self, csrf_token_field: Any) -> str:
+        from portal.security import csrf_token
+
+        return csrf_token()
+
+
 class PortalForm(FlaskForm):
     """Base form: strips surrounding whitespace from every text field and refuses
     control characters in them."""
 
     class Meta:
+        csrf_class = _ReusedCSRF
+
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             filters = unbound_field.kwargs.get("filters", ())
             cls = unbound_field.field_class

@@ -76,5 +76,9 @@ def csrf_token() -> str:
 
 def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
-    # After CSRFProtect.init_app, which installs generate_csrf under this name.
+    # After CSRFProtect.init_app, which installs generate_csrf under this name twice:
+    # as a Jinja global and through a context processor, whose value would win over
+    # the global in every render_template. Drop the processor; the global serves.
     app.jinja_env.globals["csrf_token"] = csrf_token
+    processors = app.template_context_processors[None]
+    processors[:] = [p for p in processors if getattr(p, "__module__", None) != "flask_wtf.csrf"]
