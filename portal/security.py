@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
@@ -25,19 +27,31 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+#: Set on every response unless the view set its own.
+BASELINE_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+_BASELINE = tuple((name.lower(), (name, value)) for name, value in BASELINE_HEADERS)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def set_security_headers(response: Response) -> Response:
+    # One pass over the response's headers (setdefault scans them, and raises and
+    # catches a KeyError, once per header it adds).
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.htmx or "text/html" in (response.mimetype or ""):
+    present = {name.lower() for name, _ in headers}
+    missing = [header for name, header in _BASELINE if name not in present]
+    if request.is_secure and "strict-transport-security" not in present:
+        missing.append(HSTS)
+    if "cache-control" not in present and (request.htmx or "text/html" in (response.mimetype or "")):
         # Pages carry per-user content and CSRF tokens: never cache them in shared caches.
-        headers.setdefault("Cache-Control", "no-store")
+        missing.append(("Cache-Control", "no-store"))
+    headers.extend(missing)
     return response
 
 
@@ -82,3 +96,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     processors = app.template_context_processors[None]
     processors[:] = [p for p in processors if getattr(p, "__module__", None) != "flask_wtf.csrf"]
+    # Flask-WTF's check looks up the view's exemptions before the method: look at
+    # the method first, so that GET, HEAD and OPTIONS skip the rest.
+    checks = app.before_request_funcs.setdefault(None, [])
+    checks[:] = [_unsafe_methods_only(app, check) if getattr(check, "__module__", None) == "flask_wtf.csrf"
+                 else check for check in checks]
+
+
+def _unsafe_methods_only(app: Flask, check: Callable[[], Any]) -> Callable[[], Any]:
+    def csrf_protect() -> Any:
+        if request.method in app.config["WTF_CSRF_METHODS"]:
+            return check()
+        return None
+
+    return csrf_protect

@@ -78,6 +78,9 @@ def unauthorized() -> Response:
 
 
 def init_login(app: Flask) -> None:
+    from portal.auth.cookie import KeptCookieSessions
+
+    app.session_interface = KeptCookieSessions()
     login_manager.init_app(app)
     with app.app_context():
         sa.event.listen(db.engine, "after_execute", _notifications_changed)
