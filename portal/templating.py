@@ -11,7 +11,8 @@ from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import (format_currency, format_date, format_datetime, get_locale,
                          lazy_gettext as _l)
 from flask_login import current_user
-from markupsafe import Markup
+from jinja2 import Template
+from markupsafe import Markup, escape
 
 from portal.geography import country_name
 from portal.i18n import is_rtl, language_choices
@@ -160,9 +161,45 @@ def theme_stylesheet() -> str | None:
     return url_for("theme.static", filename="theme.css") if has_css else None
 
 
+try:  # markupsafe's C escaping, returning text rather than a new Markup object
+    from markupsafe import _escape_inner as _escaped_text  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - another markupsafe
+    def _escaped_text(text: str) -> str:
+        return str(escape(text))
+
+
+def output_escape(value: Any) -> str:
+    """What a compiled template calls on each ``{{ value }}`` it writes out.
+
+    Jinja's own (markupsafe's ``escape``) makes a ``Markup`` object of every piece,
+    copying it, and copies a macro's ``Markup`` result once more, although the
+    pieces are only joined into the page (a block, macro or ``set`` block wraps its
+    joined text in ``Markup`` itself). This returns the same escaped text as a plain
+    string, and safe markup as it is.
+    """
+    kind = type(value)
+    if kind is str:
+        return _escaped_text(value)
+    if kind is Markup:
+        return value
+    return escape(value)
+
+
+class PortalTemplate(Template):
+    """Templates whose output escaping is :func:`output_escape`."""
+
+    @classmethod
+    def _from_namespace(cls, environment: Any, namespace: Any, globals: Any) -> Any:
+        # The compiled module imported Jinja's ``escape``; its functions look the
+        # name up in this namespace when they run.
+        namespace["escape"] = output_escape
+        return super()._from_namespace(environment, namespace, globals)
+
+
 def init_app(app: Flask) -> None:
     from portal import branding, theming
 
+    app.jinja_env.template_class = PortalTemplate
     theming.init_app(app)  # the template loader: theme, then plugins, then core
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

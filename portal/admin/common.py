@@ -118,16 +118,24 @@ def sort_order(
     """The ``sort`` query argument checked against a whitelist.
 
     ``orders`` maps a key to its ORDER BY columns; ``-key`` sorts descending.
-    An unknown key falls back to ``default`` rather than failing.
+    An unknown key falls back to ``default`` rather than failing. The ORDER BY
+    expressions are built once per whitelist and key (``orders`` is a module's
+    constant).
     """
     raw = request.args.get("sort", default)
     key = raw.removeprefix("-")
     if key not in orders:
         raw, key = default, default.removeprefix("-")
-    columns = orders[key]
-    if raw.startswith("-"):
-        return raw, [column.desc() for column in columns]
-    return raw, [column.asc() for column in columns]
+    built = _ORDERS.get((id(orders), raw))
+    if built is None or built[0] is not orders:
+        columns = orders[key]
+        clauses = [column.desc() if raw.startswith("-") else column.asc() for column in columns]
+        built = _ORDERS[(id(orders), raw)] = (orders, clauses)
+    return raw, list(built[1])
+
+
+#: (id of the whitelist, sort) -> (the whitelist, its ORDER BY clauses).
+_ORDERS: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
 
 
 def wants_partial(target_id: str) -> bool:
