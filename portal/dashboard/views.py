@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from portal.dashboard import figures
@@ -11,7 +11,6 @@ from portal.onboarding.checklist import checklist_for
 from portal.organization import queries
 from portal.permissions import permission_required
 from portal.plugins import dashboard_widgets
-from portal.scoping import get_visible_or_404
 
 bp = Blueprint("dashboard", __name__)
 
@@ -21,7 +20,12 @@ bp = Blueprint("dashboard", __name__)
 def home():  # type: ignore[no-untyped-def]
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     if user.is_partner:
-        return _partner_home(get_visible_or_404(Organization, user.organization_id))
+        # A partner sees their own organization, which was loaded (and found active)
+        # with the signed-in user.
+        organization = user.organization
+        if organization is None:
+            abort(404)
+        return _partner_home(organization)
     return render_template(
         "dashboard/staff.html",
         organizations_by_status=figures.organizations_by_status(user),

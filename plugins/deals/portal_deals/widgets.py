@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from flask import render_template, url_for
+from flask import url_for
 from flask_babel import format_decimal
 from markupsafe import Markup
 
 from portal import settings_cache
 from portal.extensions import db
+from portal.templating import render_fragment
 from portal.models import Membership, Program, Tier, utcnow
 from portal_deals import charts, present, queries
 from portal_deals.models import DealRegistration, DealStatus
@@ -111,7 +112,7 @@ def partner_widget(user: Any) -> Markup:
     year_value, year_count = queries.won_last_twelve_months(organization_id)
     columns = charts.columns([(fmt.month(start.date()), value, fmt.money(value, currency))
                               for start, value, _n in months[-MONTHS:]])
-    return Markup(render_template(
+    return render_fragment(
         "deals/_widget_partner.html", bars=charts.bars(rows), columns=columns,
         quarter_value=fmt.money(quarter_value, currency), quarter_count=quarter_count,
         year_value=fmt.money(year_value, currency), year_count=year_count,
@@ -119,7 +120,7 @@ def partner_widget(user: Any) -> Markup:
                        "missing": fmt.money(max(Decimal(0), r["needed"] - year_value), currency),
                        "reached": year_value >= r["needed"]} for r in next_requirements(organization_id)],
         total=sum(pipeline.values()), chart_width=charts.WIDTH, chart_height=charts.HEIGHT,
-    ))
+    )
 
 
 def staff_widget(user: Any) -> Markup:
@@ -133,7 +134,7 @@ def staff_widget(user: Any) -> Markup:
     extensions = queries.capped_count(queries.scoped_registrations(
         sa.select(DealRegistration.id), user).where(DealRegistration.status == DealStatus.APPROVED,
                                                     DealRegistration.extension_requested_at.is_not(None)))
-    return Markup(render_template(
+    return render_fragment(
         "deals/_widget_staff.html", bars=charts.bars(rows), waiting=waiting, extensions=extensions,
         cap=queries.COUNT_CAP,
-    ))
+    )
