@@ -71,3 +71,19 @@ class Criteria:
         for _, clause in self.parts:
             stmt = stmt.where(clause())
         return stmt
+
+
+def run(stmt: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run a Core statement (a kept one, typically) on the ORM session's connection
+    and return its result.
+
+    ``db.session.execute`` takes a Core SELECT through the ORM's execution layer as
+    well (events, execution options, the result wrapped for ORM use): about as much
+    work again as the statement itself on a hot page. Pending ORM changes are flushed
+    first, as the session would, so the result sees them.
+    """
+    from portal.extensions import db
+
+    session = db.session()
+    session.flush()
+    return session.connection().execute(stmt, params or {})

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, url_for
 from flask_babel import gettext as _
 
-from portal.extensions import db
+from portal.statements import run
 from portal.models import Invitation, Organization, User, utcnow
 
 EXTENSION_KEY = "portal.onboarding_steps"
@@ -91,8 +91,7 @@ def profile_step(organization: Organization) -> ChecklistItem:
 
 def colleague_step(organization: Organization) -> ChecklistItem:
     """Done once a second person is active or invited; one round trip, two aggregates."""
-    users, invited = db.session.execute(
-        _COLLEAGUES, {"organization_id": organization.id, "now": utcnow()}).one()
+    users, invited = run(_COLLEAGUES, {"organization_id": organization.id, "now": utcnow()}).one()
     return ChecklistItem(
         key="invite_colleague",
         label=_("Invite a colleague"),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from portal import settings_cache
 from portal.extensions import db
+from portal.statements import run
 from portal.models import ManagerAssignment, Membership, Program, Role, Tier, User
 
 
@@ -91,7 +92,7 @@ def contacts(organization_id: int) -> list[User]:
 
 def team_size(organization_id: int) -> int:
     """How many active people the organization has on the portal."""
-    return db.session.scalar(_TEAM_SIZE, {"organization_id": organization_id}) or 0
+    return run(_TEAM_SIZE, {"organization_id": organization_id}).scalar() or 0
 
 
 # Built once (the onboarding checklist asks on every partner home page).

@@ -23,7 +23,7 @@ from portal import settings_cache
 from portal.extensions import db
 from portal.models import Membership, Organization, Program, ProgramPlugin, utcnow
 from portal.scoping import bound_reach, reach_kind, reach_params, scoped, visible
-from portal.statements import Criteria, shaped
+from portal.statements import Criteria, run, shaped
 from portal_deals.i18n import _l
 from portal_deals.models import DealProduct, DealRegistration, DealStatus, registration_product
 
@@ -265,7 +265,7 @@ _WON_SINCE = (sa.select(sa.func.coalesce(sa.func.sum(R.final_value_reporting), 0
 def pipeline(organization_id: int, now: datetime | None = None) -> dict[DealStatus, int]:
     """Registrations of one organization per state as read now (one grouped query):
     a protection whose period is over counts as expired."""
-    rows = db.session.execute(_PIPELINE, {"organization_id": organization_id, "now": now or utcnow()})
+    rows = run(_PIPELINE, {"organization_id": organization_id, "now": now or utcnow()})
     found = {status: 0 for status in DealStatus}
     for status, over, count in rows:
         if status is DealStatus.APPROVED and over:
@@ -282,8 +282,7 @@ def quarter_start(now: datetime | None = None) -> datetime:
 
 def won_value(organization_id: int, since: datetime) -> tuple[Decimal, int]:
     """Won value (reporting currency) and number of deals won since ``since``."""
-    total, count = db.session.execute(_WON_SINCE, {"organization_id": organization_id,
-                                                   "since": since}).one()
+    total, count = run(_WON_SINCE, {"organization_id": organization_id, "since": since}).one()
     return Decimal(total or 0), int(count or 0)
 
 
@@ -322,7 +321,7 @@ def queue_ages(user: Any, now: datetime | None = None) -> list[int]:
 
 def has_registered(organization_id: int) -> bool:
     """Whether the organization has submitted a registration (drafts do not count)."""
-    return bool(db.session.scalar(_HAS_REGISTERED, {"organization_id": organization_id}))
+    return bool(run(_HAS_REGISTERED, {"organization_id": organization_id}).scalar())
 
 
 _HAS_REGISTERED = sa.select(sa.exists().where(

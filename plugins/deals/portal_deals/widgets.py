@@ -18,7 +18,7 @@ from flask_babel import format_decimal
 from markupsafe import Markup
 
 from portal import settings_cache
-from portal.extensions import db
+from portal.statements import run
 from portal.templating import render_fragment
 from portal.models import Membership, Program, Tier, utcnow
 from portal_deals import charts, present, queries
@@ -66,7 +66,7 @@ def won_by_month(organization_id: int, now: datetime | None = None) -> list[tupl
     grouped query over the (organization, status, closed) index."""
     starts = _month_starts(now or utcnow(), 12)
     params: dict[str, Any] = {f"m{index}": start for index, start in enumerate(starts)}
-    rows = db.session.execute(_WON_BY_MONTH, {"organization_id": organization_id, **params})
+    rows = run(_WON_BY_MONTH, {"organization_id": organization_id, **params})
     totals = {int(index): (Decimal(total or 0), int(count)) for index, total, count in rows}
     return [(start, *totals.get(index, (Decimal(0), 0))) for index, start in enumerate(starts)]
 
@@ -81,7 +81,7 @@ def next_requirements(organization_id: int) -> list[dict[str, Any]]:
 
 
 def _read_next_requirements(organization_id: int, today: Any) -> tuple[dict[str, Any], ...]:
-    rows = db.session.execute(_NEXT_TIERS, {"organization_id": organization_id, "today": today})
+    rows = run(_NEXT_TIERS, {"organization_id": organization_id, "today": today})
     found, done = [], set()
     for program, tier, requirements, program_id in rows:
         needed = (requirements or {}).get(METRIC)

@@ -1,0 +1,57 @@
+"""Statements kept per shape and run on the session's connection (portal.statements)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import StatementError
+
+from portal.extensions import db
+from portal.models import Organization, OrganizationStatus
+from portal.statements import Criteria, run, shaped
+from tests import factories
+
+
+def test_a_shape_is_built_once_and_kept():
+    built = []
+
+    def build():
+        built.append(1)
+        return sa.select(Organization.id)
+
+    first = shaped(("test.kept", "a"), build)
+    assert shaped(("test.kept", "a"), build) is first
+    assert shaped(("test.kept", "b"), build) is not first
+    assert len(built) == 2
+
+
+def test_criteria_key_the_shape_and_bind_the_values():
+    criteria = Criteria()
+    criteria.where("status", lambda: Organization.status == sa.bindparam("status"), status="active")
+    criteria.where("country", lambda: Organization.country == sa.bindparam("country"), country="DE")
+    other = Criteria()
+    other.where("status", lambda: Organization.status == sa.bindparam("status"), status="pending")
+    other.where("country", lambda: Organization.country == sa.bindparam("country"), country="FR")
+    assert criteria.shape == other.shape == ("status", "country")
+    assert criteria.params == {"status": "active", "country": "DE"}
+    assert other.params == {"status": "pending", "country": "FR"}
+
+
+def test_a_kept_statement_never_runs_with_another_requests_values(app):
+    stmt = sa.select(Organization.id).where(Organization.country == sa.bindparam("country"))
+    with app.app_context():
+        with pytest.raises(StatementError):
+            run(stmt)  # the value is not carried over from any earlier run
+        db.session.rollback()
+
+
+def test_run_sees_the_sessions_pending_changes(app):
+    stmt = sa.select(sa.func.count(Organization.id)).where(Organization.country == sa.bindparam("country"))
+    with app.app_context():
+        before = run(stmt, {"country": "IS"}).scalar()
+        org = factories.organization("Reykjavik Resellers ehf", country="IS")
+        assert run(stmt, {"country": "IS"}).scalar() == before + 1
+        org.status = OrganizationStatus.SUSPENDED  # not flushed yet
+        suspended = sa.select(Organization.status).where(Organization.id == sa.bindparam("id"))
+        assert run(suspended, {"id": org.id}).scalar() is OrganizationStatus.SUSPENDED
+        db.session.rollback()
