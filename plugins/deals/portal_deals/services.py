@@ -601,7 +601,9 @@ def _colleague_refusal(user: Any, registration: DealRegistration,
         return ActionForbidden(_("Only the person who attached this file, their organization's "
                                  "administrator or the channel team can delete it."))
     uploader = item.uploaded_by
-    if uploader is None or not uploader.is_partner or uploader.organization_id != registration.organization_id:
+    colleague = (uploader is not None and uploader.is_partner
+                 and uploader.organization_id == registration.organization_id)
+    if not colleague:
         # The channel team's file (or one whose uploader is no longer known).
         return ActionForbidden(_("Only the channel team can delete this file: nobody from your "
                                  "organization attached it."))

@@ -308,10 +308,8 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         "removable": {item.id for item in attachments
                       if services.attachment_deletion_refusal(current_user, registration, item) is None},
         "staff_notes": notes,
-        "editable_notes": {note.id for note in notes
-                           if services.staff_note_edit_refusal(current_user, registration, note) is None},
-        "removable_notes": {note.id for note in notes
-                            if services.staff_note_deletion_refusal(current_user, registration, note) is None},
+        "editable_notes": _allowed_notes(services.staff_note_edit_refusal, registration, notes),
+        "removable_notes": _allowed_notes(services.staff_note_deletion_refusal, registration, notes),
         "matches": matches,
         "rules": rules,
         "extensions_left": services.extensions_left(registration),
@@ -330,6 +328,11 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         "reaches": lambda other: can(current_user, "deals.view", other) and (
             other.status is not DealStatus.DRAFT or current_user.is_partner),
     }
+
+
+def _allowed_notes(refusal: Any, registration: DealRegistration, notes: list[DealStaffNote]) -> set[int]:
+    """The ids of the notes ``refusal`` lets the current user change (links shown)."""
+    return {note.id for note in notes if refusal(current_user, registration, note) is None}
 
 
 def distinct_ids(name: str, form: Any) -> Any:
