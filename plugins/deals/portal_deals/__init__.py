@@ -60,10 +60,15 @@ def portal_permissions() -> dict[str, Any]:
         "deals.view": PARTNERS + STAFF,
         "deals.register": PARTNERS,
         "deals.comment": PARTNERS + STAFF,
+        # A partner admin deletes what a colleague of the organization attached
+        # (while the registration is open; see services.attachment_deletion_refusal).
+        "deals.colleague_attachments": [Role.PARTNER_ADMIN],
         "deals.export": PARTNERS + STAFF,
         "deals.review": STAFF,
         # Internal notes on a registration: vendor staff only, never shown to partners.
         "deals.staff_note": STAFF,
+        # Deleting another author's staff note (an author edits and deletes their own).
+        "deals.staff_note_moderate": [Role.VENDOR_ADMIN],
         "deals.configure": [Role.VENDOR_ADMIN],
     }
 

@@ -569,17 +569,44 @@ def attachment_deletion_refusal(user: Any, registration: DealRegistration,
     """Why ``user`` may not delete ``item`` now (None: they may).
 
     Vendor staff who may review the registration delete any attachment in any
-    state; the person who attached a file deletes it while the registration is
-    still open (draft, submitted, more information needed); nobody else does.
+    state. While the registration is still open (draft, submitted, more
+    information needed) the person who attached a file deletes it, and so does
+    their organization's partner admin (``deals.colleague_attachments``) for a
+    file any member of the organization attached; nobody else does, and no
+    partner ever deletes a file the channel team attached.
     """
     if can(user, "deals.review", registration):
         return None
-    if not (can(user, "deals.comment", registration) and item.uploaded_by_id is not None
-            and item.uploaded_by_id == _actor_id(user)):
-        return ActionForbidden(_("Only the person who attached this file, or the channel team, "
-                                 "can delete it."))
+    if not can(user, "deals.comment", registration):
+        return ActionForbidden(_("Only the person who attached this file, their organization's "
+                                 "administrator or the channel team can delete it."))
+    if not _uploaded_by(user, item):
+        refused = _colleague_refusal(user, registration, item)
+        if refused is not None:
+            return refused
     if registration.effective_status not in ATTACHMENTS_REMOVABLE:
         return refusal("delete_attachment", registration)
+    return None
+
+
+def _uploaded_by(user: Any, item: DealAttachment) -> bool:
+    return item.uploaded_by_id is not None and item.uploaded_by_id == _actor_id(user)
+
+
+def _colleague_refusal(user: Any, registration: DealRegistration,
+                       item: DealAttachment) -> ActionForbidden | None:
+    """Why ``user``, who did not attach ``item``, may not delete it as their
+    organization's admin (None: it is a colleague's file and they may)."""
+    if not can(user, "deals.colleague_attachments", registration):
+        return ActionForbidden(_("Only the person who attached this file, their organization's "
+                                 "administrator or the channel team can delete it."))
+    uploader = item.uploaded_by
+    colleague = (uploader is not None and uploader.is_partner
+                 and uploader.organization_id == registration.organization_id)
+    if not colleague:
+        # The channel team's file (or one whose uploader is no longer known).
+        return ActionForbidden(_("Only the channel team can delete this file: nobody from your "
+                                 "organization attached it."))
     return None
 
 
@@ -642,6 +669,98 @@ def add_staff_note(registration: DealRegistration, author: Any, body: str) -> De
     emit("deal.staff_note_added", registration, before=None, after={"staff_note": body}, actor=author,
          staff_note_id=item.id)
     return item
+
+
+class StaffNoteGone(Exception):
+    """The staff note was deleted meanwhile (by another request)."""
+
+
+def _writes_notes(user: Any, registration: DealRegistration) -> ActionForbidden | None:
+    if not can(user, "deals.staff_note", registration):
+        return ActionForbidden(_("Only the channel team can write staff notes."))
+    return None
+
+
+def _is_author(user: Any, note: DealStaffNote) -> bool:
+    return note.author_id is not None and note.author_id == _actor_id(user)
+
+
+def staff_note_edit_refusal(user: Any, registration: DealRegistration,
+                            note: DealStaffNote) -> ActionForbidden | None:
+    """Why ``user`` may not change ``note`` (None: they may). Only its author
+    does, while they may write staff notes on the registration."""
+    refused = _writes_notes(user, registration)
+    if refused is None and not _is_author(user, note):
+        refused = ActionForbidden(_("Only the author of a staff note can change it."))
+    return refused
+
+
+def staff_note_deletion_refusal(user: Any, registration: DealRegistration,
+                                note: DealStaffNote) -> ActionForbidden | None:
+    """Why ``user`` may not delete ``note`` (None: they may): its author and
+    vendor admins (``deals.staff_note_moderate``) do."""
+    refused = _writes_notes(user, registration)
+    if refused is None and not (_is_author(user, note)
+                                or can(user, "deals.staff_note_moderate", registration)):
+        refused = ActionForbidden(_("Only the author of a staff note, or a vendor admin, can delete it."))
+    return refused
+
+
+def _locked_note(registration: DealRegistration, note: DealStaffNote) -> DealStaffNote:
+    """The note as stored now, its row locked until the commit (PostgreSQL; SQLite
+    has one writer at a time): the audit's "before" is what this change replaces."""
+    current = db.session.scalar(
+        sa.select(DealStaffNote)
+        .where(DealStaffNote.id == note.id, DealStaffNote.registration_id == registration.id)
+        .with_for_update()
+        .execution_options(populate_existing=True))
+    if current is None:
+        raise StaffNoteGone()
+    return current
+
+
+def edit_staff_note(registration: DealRegistration, note: DealStaffNote, editor: Any,
+                    body: str) -> DealStaffNote:
+    """Change a staff note's text (its author only) and mark it edited. Audited
+    (``deal.staff_note_edited``, the text before and after) like a new note: no
+    history step, no notification, nothing a partner reads.
+
+    Raises :class:`ActionForbidden` (nothing changed) or :class:`StaffNoteGone`.
+    """
+    note = _locked_note(registration, note)
+    refused = staff_note_edit_refusal(editor, registration, note)
+    if refused is not None:
+        raise refused
+    before = note.body
+    note.body = body
+    note.edited_at = utcnow()
+    db.session.flush()
+    emit("deal.staff_note_edited", registration, before={"staff_note": before},
+         after={"staff_note": body}, actor=editor, staff_note_id=note.id)
+    return note
+
+
+def delete_staff_note(registration: DealRegistration, note: DealStaffNote, actor: Any) -> None:
+    """Delete a staff note (its author, or a vendor admin). Audited
+    (``deal.staff_note_deleted``, with the text it had) and nothing else.
+
+    Raises :class:`ActionForbidden` (nothing changed) or :class:`StaffNoteGone`.
+    """
+    note = _locked_note(registration, note)
+    refused = staff_note_deletion_refusal(actor, registration, note)
+    if refused is not None:
+        raise refused
+    before = {"staff_note_id": note.id, "author_id": note.author_id, "staff_note": note.body}
+    deleted = db.session.execute(
+        sa.delete(DealStaffNote)
+        .where(DealStaffNote.id == note.id, DealStaffNote.registration_id == registration.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if deleted != 1:
+        raise StaffNoteGone()
+    db.session.expunge(note)
+    emit("deal.staff_note_deleted", registration, before=before, after={}, actor=actor,
+         staff_note_id=before["staff_note_id"])
 
 
 # -- time ---------------------------------------------------------------------------------

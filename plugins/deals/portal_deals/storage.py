@@ -9,6 +9,7 @@ HTML, SVG and executables, whatever their name says.
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import unicodedata
 import zipfile
@@ -128,6 +129,17 @@ def check(data: bytes, filename: str) -> Kind:
     return KINDS[kind]
 
 
+#: The names :func:`save` gives: 32 hex digits and a kind's extension, with ``.tmp``
+#: while the file is being written. Nothing else in the folder is the plugin's.
+STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:%s)(?:\.tmp)?" % "|".join(
+    sorted({re.escape(kind.extension) for kind in KINDS.values()})))
+
+
+def is_stored_name(name: str) -> bool:
+    """Whether ``name`` is one :func:`save` gives (or its temporary file)."""
+    return STORED_NAME.fullmatch(name) is not None
+
+
 def folder() -> Path:
     base = current_app.config.get("UPLOADS_PATH") or str(Path(current_app.instance_path) / "uploads")
     return Path(base) / "deals"
@@ -150,3 +162,13 @@ def path_of(stored_name: str) -> Path:
 
 def delete(stored_name: str) -> None:
     path_of(stored_name).unlink(missing_ok=True)
+
+
+def remove(stored_name: str) -> bool:
+    """Remove a stored file: True if this call removed it, False if it was gone
+    already (another host's sweep, a deletion). Other errors are raised."""
+    try:
+        path_of(stored_name).unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -32,7 +32,7 @@ from portal_deals.forms import (INDUSTRY_LABELS, LOST_REASON_LABELS, CommentForm
                                 ReasonForm, StaffNoteForm, WonForm, registration_form)
 from portal_deals.i18n import _
 from portal_deals.models import (DealAttachment, DealComment, DealHistory,
-                                 DealRegistration, DealStatus)
+                                 DealRegistration, DealStaffNote, DealStatus)
 from portal_deals.rules import rules_for
 
 PER_PAGE = 25
@@ -295,6 +295,8 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         .order_by(DealAttachment.created_at, DealAttachment.id)))
     staff = not current_user.is_partner
     may_staff_note = can(current_user, "deals.staff_note", registration)
+    # Read only for the staff who may write them: a partner's page never loads them.
+    notes = services.staff_notes(registration) if may_staff_note else []
     matches = services.conflicts(registration) if staff and registration.status in (
         DealStatus.SUBMITTED, DealStatus.MORE_INFO, DealStatus.APPROVED) else []
     rules = rules_for(registration.program_id)
@@ -305,8 +307,9 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         "attachments": attachments,
         "removable": {item.id for item in attachments
                       if services.attachment_deletion_refusal(current_user, registration, item) is None},
-        # Read only for the staff who may write them: a partner's page never loads them.
-        "staff_notes": services.staff_notes(registration) if may_staff_note else [],
+        "staff_notes": notes,
+        "editable_notes": _allowed_notes(services.staff_note_edit_refusal, registration, notes),
+        "removable_notes": _allowed_notes(services.staff_note_deletion_refusal, registration, notes),
         "matches": matches,
         "rules": rules,
         "extensions_left": services.extensions_left(registration),
@@ -325,6 +328,11 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
         "reaches": lambda other: can(current_user, "deals.view", other) and (
             other.status is not DealStatus.DRAFT or current_user.is_partner),
     }
+
+
+def _allowed_notes(refusal: Any, registration: DealRegistration, notes: list[DealStaffNote]) -> set[int]:
+    """The ids of the notes ``refusal`` lets the current user change (links shown)."""
+    return {note.id for note in notes if refusal(current_user, registration, note) is None}
 
 
 def distinct_ids(name: str, form: Any) -> Any:
@@ -552,14 +560,86 @@ def delete_attachment(registration_id: int, attachment_id: int) -> Any:
 
 # -- staff notes ---------------------------------------------------------------------------
 
-@bp.post("/<int:registration_id>/staff-notes")
-@permission_required("deals.staff_note")
-def add_staff_note(registration_id: int) -> Any:
+def _noted(registration_id: int) -> DealRegistration:
+    """A registration whose staff notes the current user may read and write."""
     registration = queries.registration_or_404(registration_id)
     if not can(current_user, "deals.staff_note", registration):
         abort(403)
+    return registration
+
+
+def _staff_note_or_404(registration: DealRegistration, note_id: int) -> DealStaffNote:
+    note = db.session.scalar(sa.select(DealStaffNote).where(
+        DealStaffNote.id == note_id, DealStaffNote.registration_id == registration.id))
+    if note is None:
+        abort(404)
+    return note
+
+
+@bp.post("/<int:registration_id>/staff-notes")
+@permission_required("deals.staff_note")
+def add_staff_note(registration_id: int) -> Any:
+    registration = _noted(registration_id)
     form = StaffNoteForm()
     if not form.validate_on_submit():
         return _detail(registration, 400, forms={"staff_note": form})
     services.add_staff_note(registration, current_user, form.text.data)
     return _done(registration, _("Your staff note is added. Partners do not see it."))
+
+
+def _render_note_edit(registration: DealRegistration, note: DealStaffNote, form: Any,
+                      status: int = 200) -> Any:
+    return render_template("deals/staff_note_edit.html", registration=registration, note=note,
+                           form=distinct_ids("staff_note_edit", form)), status
+
+
+@bp.route("/<int:registration_id>/staff-notes/<int:note_id>/edit", methods=["GET", "POST"])
+@permission_required("deals.staff_note")
+def edit_staff_note(registration_id: int, note_id: int) -> Any:
+    """GET shows the note in a form (its author only); POST saves it, validated
+    like a new note."""
+    registration = _noted(registration_id)
+    note = _staff_note_or_404(registration, note_id)
+    refused = services.staff_note_edit_refusal(current_user, registration, note)
+    if refused is not None:
+        return render_error(403, refused.message)
+    form = StaffNoteForm()
+    if request.method == "GET":
+        form.text.data = note.body
+        return _render_note_edit(registration, note, form)
+    if not form.validate_on_submit():
+        return _render_note_edit(registration, note, form, 400)
+    try:
+        services.edit_staff_note(registration, note, current_user, form.text.data)
+    except services.ActionForbidden as forbidden:
+        db.session.rollback()
+        return render_error(403, forbidden.message)
+    except services.StaffNoteGone:
+        db.session.rollback()
+        abort(404)
+    return _done(registration, _("Your staff note is changed. Partners do not see it."))
+
+
+@bp.route("/<int:registration_id>/staff-notes/<int:note_id>/delete", methods=["GET", "POST"])
+@permission_required("deals.staff_note")
+def delete_staff_note(registration_id: int, note_id: int) -> Any:
+    """GET asks for confirmation (works without JavaScript); POST deletes the note
+    (its author, or a vendor admin)."""
+    registration = _noted(registration_id)
+    note = _staff_note_or_404(registration, note_id)
+    refused = services.staff_note_deletion_refusal(current_user, registration, note)
+    if refused is not None:
+        return render_error(403, refused.message)
+    if request.method == "GET":
+        return render_template("deals/staff_note_delete.html", registration=registration, note=note)
+    try:
+        services.delete_staff_note(registration, note, current_user)
+    except services.ActionForbidden as forbidden:
+        db.session.rollback()
+        return render_error(403, forbidden.message)
+    except services.StaffNoteGone:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    flash(_("The staff note is deleted."), "success")
+    return _to_detail(registration)

@@ -1,9 +1,11 @@
-"""Deleting an attachment: who may (the person who attached it while the
-registration is open; the staff who review it, always), the confirmation step,
-the history step and audit event, and the file removed only after the commit."""
+"""Deleting an attachment: who may (the person who attached it, and their
+organization's partner admin for any colleague's file, while the registration is
+open; the staff who review it, always), the confirmation step, the history step
+and audit event, and the file removed only after the commit."""
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 
@@ -114,15 +116,20 @@ def test_the_uploader_cannot_delete_once_the_registration_is_decided(register, l
     assert deletion_events() == []
 
 
-def test_a_colleague_who_did_not_attach_it_is_refused_with_the_reason(register, login_as):
+COLLEAGUE_REFUSED = ("Only the person who attached this file, their organization's administrator or "
+                     "the channel team can delete it.")
+STAFF_FILE_REFUSED = "Only the channel team can delete this file: nobody from your organization attached it."
+
+
+def test_a_colleague_who_is_no_admin_is_refused_with_the_reason(register, login_as):
     registration = register()
-    item = attach(login_as("partner_user"), registration)
-    colleague = login_as("partner_admin")  # same organization, not the uploader
+    item = attach(login_as("partner_admin"), registration)
+    colleague = login_as("partner_user")  # same organization, not the uploader, no admin
     assert delete_url(registration, item) not in colleague.get(f"/p/deals/{registration.id}").get_data(as_text=True)
-    response = colleague.post(delete_url(registration, item))
-    assert response.status_code == 403
-    assert "Only the person who attached this file, or the channel team, can delete it." in \
-        response.get_data(as_text=True)
+    for method in ("get", "post"):
+        response = getattr(colleague, method)(delete_url(registration, item))
+        assert response.status_code == 403, method
+        assert COLLEAGUE_REFUSED in html.unescape(response.get_data(as_text=True))
     assert attachment_count() == 1
 
 
@@ -131,6 +138,98 @@ def test_a_partner_cannot_delete_what_the_channel_team_attached(register, login_
     item = attach(login_as("channel_manager"), registration, name="terms.pdf")
     response = login_as("partner_user").post(delete_url(registration, item))
     assert response.status_code == 403 and attachment_count() == 1
+
+
+# -- the partner admin and their colleagues' files ---------------------------------------------
+
+def test_the_partner_admin_confirms_then_deletes_a_colleagues_file(register, login_as, portal_world):
+    registration = register()  # submitted, by the partner user
+    item = attach(login_as("partner_user"), registration)
+    admin = login_as("partner_admin")
+    page = admin.get(f"/p/deals/{registration.id}").get_data(as_text=True)
+    assert f'href="{delete_url(registration, item)}"' in page
+    confirm = admin.get(delete_url(registration, item))
+    assert confirm.status_code == 200 and "Delete quote.pdf?" in confirm.get_data(as_text=True)
+    assert portal_world.user_a.name in confirm.get_data(as_text=True)  # whose file it is
+    response = admin.post(delete_url(registration, item))
+    assert response.status_code == 302
+    assert attachment_count() == 0 and not storage.path_of(item.stored_name).exists()
+    assert "quote.pdf is deleted." in admin.get(f"/p/deals/{registration.id}").get_data(as_text=True)
+    step = db.session.scalars(sa.select(DealHistory).where(
+        DealHistory.registration_id == registration.id, DealHistory.action == "attachment_deleted")).one()
+    assert (step.actor_id, step.note) == (portal_world.admin_a.id, "quote.pdf")
+    [event] = deletion_events()
+    assert event.actor_id == portal_world.admin_a.id and event.before["attachment_id"] == item.id
+
+
+@pytest.mark.parametrize("status", [DealStatus.DRAFT, DealStatus.MORE_INFO])
+def test_the_partner_admin_deletes_in_every_open_state(register, login_as, status):
+    registration = register(action="draft")
+    item = attach(login_as("partner_user"), registration)
+    set_status(registration, status)
+    assert login_as("partner_admin").post(delete_url(registration, item)).status_code == 302
+    assert attachment_count() == 0
+
+
+@pytest.mark.parametrize("status", [DealStatus.APPROVED, DealStatus.REJECTED, DealStatus.WON,
+                                    DealStatus.WITHDRAWN, DealStatus.EXPIRED])
+def test_the_partner_admin_cannot_delete_once_the_registration_is_decided(register, login_as, status):
+    registration = register()
+    item = attach(login_as("partner_user"), registration)
+    set_status(registration, status)
+    admin = login_as("partner_admin")
+    assert delete_url(registration, item) not in admin.get(f"/p/deals/{registration.id}").get_data(as_text=True)
+    for method in ("get", "post"):
+        response = getattr(admin, method)(delete_url(registration, item))
+        assert response.status_code == 409, method
+        assert "ask the channel team to delete it." in response.get_data(as_text=True)
+    assert attachment_count() == 1 and deletion_events() == []
+
+
+def test_the_partner_admin_cannot_delete_what_the_channel_team_attached(register, login_as):
+    registration = register()
+    item = attach(login_as("channel_manager"), registration, name="terms.pdf")
+    admin = login_as("partner_admin")
+    assert delete_url(registration, item) not in admin.get(f"/p/deals/{registration.id}").get_data(as_text=True)
+    for method in ("get", "post"):
+        response = getattr(admin, method)(delete_url(registration, item))
+        assert response.status_code == 403, method
+        assert STAFF_FILE_REFUSED in response.get_data(as_text=True)
+    assert attachment_count() == 1
+
+
+def test_the_partner_admin_deletes_the_file_of_a_colleague_who_left(register, login_as, portal_world):
+    registration = register()
+    item = attach(login_as("partner_user"), registration)
+    portal_world.user_a.active = False  # deactivated: still of the organization
+    db.session.commit()
+    assert login_as("partner_admin").post(delete_url(registration, item)).status_code == 302
+    assert attachment_count() == 0
+
+
+def test_a_file_whose_uploader_is_unknown_is_left_to_the_channel_team(register, login_as):
+    registration = register()
+    item = attach(login_as("partner_user"), registration)
+    db.session.execute(sa.update(DealAttachment).values(uploaded_by_id=None))
+    db.session.commit()
+    response = login_as("partner_admin").post(delete_url(registration, item))
+    assert response.status_code == 403 and STAFF_FILE_REFUSED in response.get_data(as_text=True)
+    assert login_as("channel_manager").post(delete_url(registration, item)).status_code == 302
+
+
+def test_a_review_deciding_meanwhile_wins_over_the_partner_admins_deletion(register, login_as, portal_world):
+    registration = register()
+    item = attach(login_as("partner_user"), registration)
+    db.session.expire_all()
+    seen = db.session.get(DealRegistration, registration.id)
+    attachment = db.session.get(DealAttachment, item.id)
+    assert services.attachment_deletion_refusal(portal_world.admin_a, seen, attachment) is None
+    db.session.execute(sa.update(DealRegistration).where(DealRegistration.id == registration.id)
+                       .values(status=DealStatus.APPROVED).execution_options(synchronize_session=False))
+    with pytest.raises(services.TransitionRefused):
+        services.delete_attachment(seen, attachment, portal_world.admin_a)
+    db.session.rollback()
+    assert attachment_count() == 1
 
 
 def test_another_organization_gets_404(register, login_as):

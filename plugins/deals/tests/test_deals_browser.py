@@ -1,8 +1,9 @@
 """The main flow in the demo portal, in a real Chromium: a partner registers a deal
-and pre-checks it for conflicts, attaches a file and deletes it again, a channel
-manager writes a staff note (which the partner never sees) and approves it, the
-partner gets it extended, wins it, and sees the won value and the tier metric on
-the home page.
+and pre-checks it for conflicts, attaches a file and deletes it again, attaches
+another one that their partner admin deletes, a channel manager writes a staff
+note (which the partner never sees), edits and deletes another one, and approves
+the registration, the partner gets it extended, wins it, and sees the won value
+and the tier metric on the home page.
 
 Chromium comes from the system (``chromium`` on the PATH or ``PORTAL_CHROMIUM``),
 through the test kit's ``portal_browser`` fixture; without a browser the test skips."""
@@ -94,6 +95,7 @@ def log_out(page: Any) -> None:
 def test_register_precheck_approve_extend_win(demo_server: str, page: Any) -> None:
     base = demo_server
     partner, manager = "harry.clarke@harborlane.example.com", "emea.manager@vendor.example.com"
+    admin = "admin@harborlane.example.com"  # Harbor Lane's partner admin
 
     # 1. A partner registers a deal; the pre-check warns about a protected customer.
     log_in(page, base, partner)
@@ -143,6 +145,23 @@ def test_register_precheck_approve_extend_win(demo_server: str, page: Any) -> No
     assert page.locator(".deals-attachments").get_by_text("old-quote.pdf").count() == 0
     assert page.locator(".deals-history").get_by_text("Attachment deleted").is_visible()
     shot(page, "03b-attachment-deleted")
+    page.get_by_label("Attach a file").set_input_files(
+        {"name": "site-survey.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"})
+    page.get_by_role("button", name="Attach", exact=True).click()
+    page.get_by_text("site-survey.pdf is attached.").wait_for()
+    registration_url = page.url
+    log_out(page)
+
+    # 1c. The partner admin removes the colleague's file (only while the registration is open).
+    log_in(page, base, admin)
+    page.goto(registration_url)
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("link", name="Delete site-survey.pdf").click()
+    page.get_by_text("site-survey.pdf is deleted.").wait_for()
+    assert questions == ["Delete site-survey.pdf? This cannot be undone."]
+    assert page.locator(".deals-attachments").get_by_text("site-survey.pdf").count() == 0
+    shot(page, "03c-colleague-file-deleted")
     log_out(page)
 
     # 2. The channel manager notes something for the team, then approves it from the review queue.
@@ -154,7 +173,28 @@ def test_register_precheck_approve_extend_win(demo_server: str, page: Any) -> No
     page.get_by_role("button", name="Add the staff note").click()
     page.get_by_text("Your staff note is added. Partners do not see it.").wait_for()
     assert page.locator(".deals-staff-notes").get_by_text("third shipping deal").is_visible()
-    shot(page, "03c-staff-note")
+    shot(page, "03d-staff-note")
+    # A second note is edited, then deleted (the dialog accepted).
+    page.get_by_role("textbox", name="Staff note").fill("Partner asked for a discout.")
+    page.get_by_role("button", name="Add the staff note").click()
+    page.get_by_text("Your staff note is added. Partners do not see it.").wait_for()
+    second = page.locator(".deals-staff-note", has_text="discout")
+    second.get_by_role("link", name=re.compile("^Edit the staff note")).click()
+    page.get_by_role("heading", name="Change your staff note").wait_for()
+    page.get_by_role("textbox", name="Staff note").fill("Partner asked for a discount: 5 % at most.")
+    page.get_by_role("button", name="Save the staff note").click()
+    page.get_by_text("Your staff note is changed. Partners do not see it.").wait_for()
+    edited = page.locator(".deals-staff-note", has_text="discount: 5 % at most")
+    assert edited.locator(".deals-staff-note__edited").is_visible()
+    assert "edited" in edited.inner_text()
+    shot(page, "03e-staff-note-edited")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    edited.get_by_role("link", name=re.compile("^Delete the staff note")).click()
+    page.get_by_text("The staff note is deleted.").wait_for()
+    assert questions == ["Delete this staff note? This cannot be undone."]
+    assert page.locator(".deals-staff-notes").get_by_text("discount").count() == 0
+    assert page.locator(".deals-staff-notes").get_by_text("third shipping deal").is_visible()
     page.get_by_role("button", name="Approve", exact=True).click()
     page.get_by_text(re.compile("Approved: Kraken Shipping Ltd is protected until")).wait_for()
     shot(page, "04-approved")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gettext
 import html
+import io
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from portal.models import Notification
 from portal.testing import message_text
 
 import portal_deals
+from portal_deals.models import DealAttachment
 
 PACKAGE = Path(portal_deals.__file__).resolve().parent
 TRANSLATIONS = PACKAGE / "translations"
@@ -124,11 +126,15 @@ def scene(register, login_as, auto_approve, portal_world):
 
     from portal_deals.models import DealAttachment
 
+    from portal_deals.models import DealStaffNote
+
     first = register()
     second = register(role="other_partner_user", customer_name="Initech AG")
     manager = login_as("channel_manager")
     manager.post(f"/p/deals/{first.id}/comments", data={"body": "Hallo"})
     manager.post(f"/p/deals/{first.id}/staff-notes", data={"text": "Intern"})
+    first.note_id = db.session.scalars(sa.select(DealStaffNote.id)).one()
+    manager.post(f"/p/deals/{first.id}/staff-notes/{first.note_id}/edit", data={"text": "Intern, korrigiert"})
     login_as("partner_user").post(f"/p/deals/{first.id}/attachments", content_type="multipart/form-data",
                                   data={"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "quote.pdf")})
     first.attachment_id = db.session.scalars(sa.select(DealAttachment.id)).one()
@@ -137,8 +143,11 @@ def scene(register, login_as, auto_approve, portal_world):
 
 PAGES = {
     "partner_user": ["/", "/p/deals/", "/p/deals/new", "/p/deals/{first}", "/p/deals/{first}/edit"],
+    "channel_manager": ["/p/deals/{first}", "/p/deals/{first}/staff-notes/{note}/edit",
+                        "/p/deals/{first}/staff-notes/{note}/delete"],
     "vendor_admin": ["/", "/p/deals/", "/p/deals/review", "/p/deals/review?view=extension",
                      "/p/deals/{first}", "/p/deals/{first}/attachments/{attachment}/delete",
+                     "/p/deals/{first}/staff-notes/{note}/delete",
                      "/p/deals/{second}", "/p/deals/rules",
                      "/p/deals/rules/{program}", "/p/deals/products"],
 }
@@ -148,7 +157,7 @@ PAGES = {
 def test_the_pages_show_no_english_left(scene, login_as, portal_world, code):
     first, second = scene
     ids = {"first": first.id, "second": second.id, "program": portal_world.reseller.id,
-           "attachment": first.attachment_id}
+           "attachment": first.attachment_id, "note": first.note_id}
     sentences = english_sentences(code)
     problems = {}
     for role, paths in PAGES.items():
@@ -159,7 +168,7 @@ def test_the_pages_show_no_english_left(scene, login_as, portal_world, code):
         for path in paths:
             url = path.format(**ids)
             response = client.get(url)
-            if url.endswith("/edit"):
+            if url == f"/p/deals/{first.id}/edit":
                 assert response.status_code == 409  # protected: no longer editable
             else:
                 assert response.status_code == 200, url
@@ -186,6 +195,8 @@ def test_the_german_pages(scene, login_as, portal_world):
     assert "<h2 id=\"staff-notes-heading\">Interne Notizen</h2>" in own
     assert "Interne Notizen des Channel-Teams. Partner sehen sie nie." in own
     assert 'hx-confirm="quote.pdf löschen? Das lässt sich nicht rückgängig machen."' in own
+    assert 'hx-confirm="Diese interne Notiz löschen? Das lässt sich nicht rückgängig machen."' in own
+    assert re.search(r'bearbeitet am <time datetime="[^"]+">[^<]+</time>', own)
 
 
 def test_refusals_speak_the_users_language(register, login_as, portal_world, auto_approve):
@@ -229,11 +240,31 @@ def test_plurals_in_languages_with_other_rules(login_as, register, portal_world,
 
 def test_attachment_and_staff_note_refusals_speak_the_users_language(scene, login_as, portal_world):
     first, _second = scene
-    portal_world.admin_a.locale = "ja"  # not the uploader: refused with the reason
+    portal_world.user_a.locale = "ja"  # not the uploader, no admin: refused with the reason
+    portal_world.admin_a.locale = "de"
     portal_world.manager.locale = "es"
+    portal_world.vendor_admin.locale = "fr"
     db.session.commit()
-    response = login_as("partner_admin").post(f"/p/deals/{first.id}/attachments/{first.attachment_id}/delete")
+    login_as("partner_admin").post(f"/p/deals/{first.id}/attachments", content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "admin.pdf")})
+    admins = db.session.scalars(sa.select(DealAttachment.id).where(DealAttachment.filename == "admin.pdf")).one()
+    response = login_as("partner_user").post(f"/p/deals/{first.id}/attachments/{admins}/delete")
     assert response.status_code == 403
-    assert "このファイルを削除できるのは、添付した本人かチャネルチームだけです。" in response.get_data(as_text=True)
+    assert "このファイルを削除できるのは、添付した本人、その組織の管理者、チャネルチームだけです。" in \
+        response.get_data(as_text=True)
+    login_as("channel_manager").post(f"/p/deals/{first.id}/attachments", content_type="multipart/form-data",
+                                     data={"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "terms.pdf")})
+    terms = db.session.scalars(sa.select(DealAttachment.id).where(DealAttachment.filename == "terms.pdf")).one()
+    response = login_as("partner_admin").post(f"/p/deals/{first.id}/attachments/{terms}/delete")
+    assert response.status_code == 403
+    assert "Nur das Channel-Team kann diese Datei löschen: Niemand aus Ihrer Organisation hat sie angehängt." in \
+        response.get_data(as_text=True)
     refused = login_as("channel_manager").post(f"/p/deals/{first.id}/staff-notes", data={"text": ""})
     assert refused.status_code == 400 and "Escriba primero la nota." in refused.get_data(as_text=True)
+    edit = login_as("channel_manager").post(f"/p/deals/{first.id}/staff-notes/{first.note_id}/edit",
+                                            data={"text": "\x07"})
+    assert edit.status_code == 400 and "Quite los caracteres de control de la nota." in edit.get_data(as_text=True)
+    not_theirs = login_as("vendor_admin").post(f"/p/deals/{first.id}/staff-notes/{first.note_id}/edit",
+                                               data={"text": "x"})
+    assert not_theirs.status_code == 403
+    assert "Seul l’auteur d’une note interne peut la modifier." in not_theirs.get_data(as_text=True)
