@@ -452,20 +452,24 @@ def render_slot(name: str, **context: Any) -> Markup:
     priority order, escaped unless the plugin returned ``Markup``."""
     plugin_host = host()
     if not plugin_host.loaded:
-        return Markup("")
+        return _EMPTY
     user = current_user._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
     active = _active_for(user)
     if not active:
-        return Markup("")
+        return _EMPTY
+    results = plugin_host.call("portal_template_slot", only=active, slot=name, context=context)
+    if not results:  # most slots, on most pages
+        return _EMPTY
     parts: list[tuple[int, int, Markup]] = []
-    for n, (_, result) in enumerate(
-        plugin_host.call("portal_template_slot", only=active, slot=name, context=context)
-    ):
+    for n, (_, result) in enumerate(results):
         priority = 100
         if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], int):
             priority, result = result
         parts.append((priority, n, escape(result)))
     return Markup("").join(part for _, _, part in sorted(parts))
+
+
+_EMPTY = Markup("")
 
 
 def dashboard_widgets(user: Any) -> list[Widget]:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import url_for
+from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from portal import hookimpl
@@ -130,9 +130,18 @@ def portal_dashboard_widgets(user: Any) -> Widget | None:
 @hookimpl
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Any:
     if slot == "head":
-        return Markup('<link rel="stylesheet" href="{}">').format(
-            url_for("deals.static", filename="deals.css"))
+        return _stylesheet_link()
     return None
+
+
+def _stylesheet_link() -> Markup:
+    # The same on every page of a deployment (per mount point): built once per app.
+    kept = current_app.extensions.setdefault("deals.stylesheet_link", {})
+    link = kept.get(request.script_root)
+    if link is None:
+        link = kept[request.script_root] = Markup('<link rel="stylesheet" href="{}">').format(
+            url_for("deals.static", filename="deals.css"))
+    return link
 
 
 # -- domain ------------------------------------------------------------------------------
