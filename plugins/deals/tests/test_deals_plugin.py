@@ -123,6 +123,9 @@ def test_the_edited_at_revision_follows_the_staff_notes_and_keeps_the_notes(port
 
     [note] = db.session.scalars(sa.select(DealStaffNote)).all()
     assert (note.registration_id, note.body, note.edited_at) == (registration_id, "Written at deals_0002", None)
+    # The session's read holds a lock on the table until its transaction ends, and
+    # PostgreSQL's ALTER TABLE of the downgrade would wait for it forever.
+    db.session.rollback()
     downgrade_plugin("deals", "deals_0002")
     with db.engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT body FROM deals_staff_note")) == "Written at deals_0002"
