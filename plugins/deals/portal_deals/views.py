@@ -290,9 +290,13 @@ def detail_context(registration: DealRegistration) -> dict[str, Any]:
     comments = db.session.scalars(
         sa.select(DealComment).where(DealComment.registration_id == registration.id)
         .options(selectinload(DealComment.author)).order_by(DealComment.created_at, DealComment.id))
-    attachments = list(db.session.scalars(
-        sa.select(DealAttachment).where(DealAttachment.registration_id == registration.id)
-        .order_by(DealAttachment.created_at, DealAttachment.id)))
+    attachments_stmt = (sa.select(DealAttachment).where(DealAttachment.registration_id == registration.id)
+                        .order_by(DealAttachment.created_at, DealAttachment.id))
+    if can(current_user, "deals.colleague_attachments", registration):
+        # Whether a file is a colleague's (the partner admin may delete it) needs its
+        # uploader: all of them in one more query, not one query per file.
+        attachments_stmt = attachments_stmt.options(selectinload(DealAttachment.uploaded_by))
+    attachments = list(db.session.scalars(attachments_stmt))
     staff = not current_user.is_partner
     may_staff_note = can(current_user, "deals.staff_note", registration)
     # Read only for the staff who may write them: a partner's page never loads them.
