@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -486,10 +487,7 @@ def add_attachment(registration_id: int) -> Any:
 @permission_required("deals.view")
 def attachment(registration_id: int, attachment_id: int) -> Any:
     registration = queries.registration_or_404(registration_id)
-    item = db.session.scalar(sa.select(DealAttachment).where(
-        DealAttachment.id == attachment_id, DealAttachment.registration_id == registration.id))
-    if item is None:
-        abort(404)
+    item = _child_or_404(DealAttachment, registration, attachment_id)
     path = storage.path_of(item.stored_name)
     if not path.is_file():
         abort(404)
@@ -500,12 +498,28 @@ def attachment(registration_id: int, attachment_id: int) -> Any:
     return response
 
 
-def _attachment_or_404(registration: DealRegistration, attachment_id: int) -> DealAttachment:
-    item = db.session.scalar(sa.select(DealAttachment).where(
-        DealAttachment.id == attachment_id, DealAttachment.registration_id == registration.id))
+def _child_or_404(model: Any, registration: DealRegistration, child_id: int) -> Any:
+    """The registration's attachment or staff note ``child_id`` (404 for another
+    registration's, or none)."""
+    item = db.session.scalar(sa.select(model).where(
+        model.id == child_id, model.registration_id == registration.id))
     if item is None:
         abort(404)
     return item
+
+
+@contextmanager
+def _undone_if_refused(gone: type[Exception]) -> Iterator[None]:
+    """Run a service's change: refused meanwhile (403 with its reason) or its object
+    gone meanwhile (404), nothing of it is kept."""
+    try:
+        yield
+    except services.ActionForbidden as forbidden:
+        db.session.rollback()
+        abort(render_error(403, forbidden.message))
+    except gone:
+        db.session.rollback()
+        abort(404)
 
 
 def _to_detail(registration: DealRegistration) -> Any:
@@ -539,7 +553,7 @@ def delete_attachment(registration_id: int, attachment_id: int) -> Any:
     registration = queries.registration_or_404(registration_id)
     if request.method == "POST":
         settled(registration)
-    item = _attachment_or_404(registration, attachment_id)
+    item = _child_or_404(DealAttachment, registration, attachment_id)
     refused = services.attachment_deletion_refusal(current_user, registration, item)
     if isinstance(refused, services.ActionForbidden):
         return render_error(403, refused.message)
@@ -548,14 +562,8 @@ def delete_attachment(registration_id: int, attachment_id: int) -> Any:
     if request.method == "GET":
         return render_template("deals/attachment_delete.html", registration=registration, item=item)
     filename = item.filename
-    try:
+    with _undone_if_refused(services.AttachmentGone):
         stored_name = services.delete_attachment(registration, item, current_user)
-    except services.ActionForbidden as forbidden:
-        db.session.rollback()
-        return render_error(403, forbidden.message)
-    except services.AttachmentGone:
-        db.session.rollback()
-        abort(404)
     db.session.commit()
     _remove_stored_file(stored_name)
     flash(_("%(name)s is deleted.", name=filename), "success")
@@ -570,14 +578,6 @@ def _noted(registration_id: int) -> DealRegistration:
     if not can(current_user, "deals.staff_note", registration):
         abort(403)
     return registration
-
-
-def _staff_note_or_404(registration: DealRegistration, note_id: int) -> DealStaffNote:
-    note = db.session.scalar(sa.select(DealStaffNote).where(
-        DealStaffNote.id == note_id, DealStaffNote.registration_id == registration.id))
-    if note is None:
-        abort(404)
-    return note
 
 
 @bp.post("/<int:registration_id>/staff-notes")
@@ -603,7 +603,7 @@ def edit_staff_note(registration_id: int, note_id: int) -> Any:
     """GET shows the note in a form (its author only); POST saves it, validated
     like a new note."""
     registration = _noted(registration_id)
-    note = _staff_note_or_404(registration, note_id)
+    note = _child_or_404(DealStaffNote, registration, note_id)
     refused = services.staff_note_edit_refusal(current_user, registration, note)
     if refused is not None:
         return render_error(403, refused.message)
@@ -613,14 +613,8 @@ def edit_staff_note(registration_id: int, note_id: int) -> Any:
         return _render_note_edit(registration, note, form)
     if not form.validate_on_submit():
         return _render_note_edit(registration, note, form, 400)
-    try:
+    with _undone_if_refused(services.StaffNoteGone):
         services.edit_staff_note(registration, note, current_user, form.text.data)
-    except services.ActionForbidden as forbidden:
-        db.session.rollback()
-        return render_error(403, forbidden.message)
-    except services.StaffNoteGone:
-        db.session.rollback()
-        abort(404)
     return _done(registration, _("Your staff note is changed. Partners do not see it."))
 
 
@@ -630,20 +624,14 @@ def delete_staff_note(registration_id: int, note_id: int) -> Any:
     """GET asks for confirmation (works without JavaScript); POST deletes the note
     (its author, or a vendor admin)."""
     registration = _noted(registration_id)
-    note = _staff_note_or_404(registration, note_id)
+    note = _child_or_404(DealStaffNote, registration, note_id)
     refused = services.staff_note_deletion_refusal(current_user, registration, note)
     if refused is not None:
         return render_error(403, refused.message)
     if request.method == "GET":
         return render_template("deals/staff_note_delete.html", registration=registration, note=note)
-    try:
+    with _undone_if_refused(services.StaffNoteGone):
         services.delete_staff_note(registration, note, current_user)
-    except services.ActionForbidden as forbidden:
-        db.session.rollback()
-        return render_error(403, forbidden.message)
-    except services.StaffNoteGone:
-        db.session.rollback()
-        abort(404)
     db.session.commit()
     flash(_("The staff note is deleted."), "success")
     return _to_detail(registration)

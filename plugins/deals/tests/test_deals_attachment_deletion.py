@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import io
 import logging
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -160,6 +161,36 @@ def test_the_partner_admin_confirms_then_deletes_a_colleagues_file(register, log
     assert (step.actor_id, step.note) == (portal_world.admin_a.id, "quote.pdf")
     [event] = deletion_events()
     assert event.actor_id == portal_world.admin_a.id and event.before["attachment_id"] == item.id
+
+
+def test_the_partner_admins_page_reads_every_uploader_at_once(register, login_as, portal_app,
+                                                              portal_world):
+    """Whether each file is a colleague's needs its uploader: the page reads them
+    together, not one query per uploader."""
+    from portal.models import Role
+    from portal.testing import factories
+
+    registration = register()
+    colleagues = [factories.user(Role.PARTNER_USER, portal_world.org_a) for _ in range(3)]
+    db.session.commit()
+    for colleague in colleagues:
+        client = portal_app.test_client()
+        client.login(colleague)
+        attach(client, registration, name=f"from-{colleague.id}.pdf")
+    admin = login_as("partner_admin")
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = admin.get(f"/p/deals/{registration.id}").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert all(f"from-{colleague.id}.pdf" in page for colleague in colleagues)
+    one_by_one = [s for s in statements if re.search(r"FROM users\s+WHERE users\.id = ", s)]
+    assert one_by_one == []
 
 
 @pytest.mark.parametrize("status", [DealStatus.DRAFT, DealStatus.MORE_INFO])

@@ -66,13 +66,17 @@ def test_staff_notes_are_kept_on_a_closed_registration_too(register, login_as):
     assert note_count() == 1
 
 
-@pytest.mark.parametrize("text, message", [
+#: Notes refused beside the field, new or edited, and the message each gets.
+BAD_NOTES = [
     ("", "Write the note first."),
     ("   \n\t ", "Write the note first."),
     ("x" * (STAFF_NOTE_MAX + 1), f"Keep the note to at most {STAFF_NOTE_MAX} characters."),
     ("Call\x00them", "Remove the control characters from the note."),
     ("Bell\x07", "Remove the control characters from the note."),
-])
+]
+
+
+@pytest.mark.parametrize("text, message", BAD_NOTES)
 def test_a_bad_note_is_refused_beside_the_field(register, login_as, text, message):
     registration = register()
     response = login_as("channel_manager").post(notes_url(registration), data={"text": text})
@@ -308,13 +312,7 @@ def test_an_edit_is_audited_with_before_and_after_and_is_no_history_step(manager
     assert db.session.scalars(sa.select(DealHistory.action)).all() == history_before
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "Write the note first."),
-    ("   \n\t ", "Write the note first."),
-    ("x" * (STAFF_NOTE_MAX + 1), f"Keep the note to at most {STAFF_NOTE_MAX} characters."),
-    ("Call\x00them", "Remove the control characters from the note."),
-    ("Bell\x07", "Remove the control characters from the note."),
-])
+@pytest.mark.parametrize("text, message", BAD_NOTES)
 def test_a_bad_edit_is_refused_beside_the_field_and_saves_nothing(manager_note, login_as, text, message):
     registration, note = manager_note
     response = login_as("channel_manager").post(edit_url(registration, note), data={"text": text})
