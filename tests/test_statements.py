@@ -8,7 +8,7 @@ from sqlalchemy.exc import StatementError
 
 from portal.extensions import db
 from portal.models import Organization, OrganizationStatus
-from portal.statements import Criteria, run, shaped
+from portal.statements import Criteria, records, run, shaped
 from tests import factories
 
 
@@ -54,4 +54,24 @@ def test_run_sees_the_sessions_pending_changes(app):
         org.status = OrganizationStatus.SUSPENDED  # not flushed yet
         suspended = sa.select(Organization.status).where(Organization.id == sa.bindparam("id"))
         assert run(suspended, {"id": org.id}).scalar() is OrganizationStatus.SUSPENDED
+        db.session.rollback()
+
+
+def test_records_are_named_tuples_of_the_result_columns(app):
+    stmt = sa.select(Organization.id, Organization.name.label("title"), Organization.country).where(
+        Organization.country == sa.bindparam("country")).order_by(Organization.id)
+    with app.app_context():
+        first = factories.organization("Lisbon Licensing Lda", country="PT")
+        second = factories.organization("Porto Partners SA", country="PT")
+        found = records(run(stmt, {"country": "PT"}))
+        assert [(r.id, r.title, r.country) for r in found] == [
+            (first.id, "Lisbon Licensing Lda", "PT"), (second.id, "Porto Partners SA", "PT")]
+        assert found[0] == (first.id, "Lisbon Licensing Lda", "PT")  # still a tuple
+        assert found[0]._fields == ("id", "title", "country")
+        again = records(run(stmt, {"country": "PT"}))
+        assert type(again[0]) is type(found[0])  # one type per set of column names
+        other = records(run(sa.select(Organization.id, Organization.name).where(
+            Organization.id == first.id)))
+        assert other[0]._fields == ("id", "name") and other[0].name == "Lisbon Licensing Lda"
+        assert records(run(stmt, {"country": "XX"})) == []
         db.session.rollback()

@@ -23,7 +23,7 @@ from portal import settings_cache
 from portal.extensions import db
 from portal.models import Membership, Organization, Program, ProgramPlugin, utcnow
 from portal.scoping import bound_reach, reach_kind, reach_params, scoped, visible
-from portal.statements import Criteria, run, shaped
+from portal.statements import Criteria, records, run, shaped
 from portal_deals.i18n import _l
 from portal_deals.models import DealProduct, DealRegistration, DealStatus, registration_product
 
@@ -114,9 +114,9 @@ class ListPage(Pagination):
     def _query_items(self) -> list[Any]:
         args = self._query_args
         # Plain columns, no ORM entities: the session's connection runs the kept statement.
-        items = db.session.connection().execute(
+        items = records(db.session.connection().execute(
             args["select"], {**args["params"], "limit": self.per_page, "offset": self._query_offset}
-        ).all()
+        ))
         if items:
             self._carried_total = items[0].capped_total
         return items
