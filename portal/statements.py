@@ -101,6 +101,10 @@ def records(result: Any) -> list[Any]:
     about a microsecond a value, 15 values a row, 25 rows a page. A named tuple's
     fields are read at the cost of an index. One tuple type is made per set of
     column names, and kept.
+
+    The names are the result's keys (SQLAlchemy already tells apart columns that
+    share a name: ``name``, ``name_1``). A label that is not an identifier, or
+    starts with ``_``, cannot be a field: ``ValueError`` names it.
     """
     keys = tuple(result.keys())
     kind = _RECORD_TYPES.get(keys)

@@ -75,3 +75,18 @@ def test_records_are_named_tuples_of_the_result_columns(app):
         assert other[0]._fields == ("id", "name") and other[0].name == "Lisbon Licensing Lda"
         assert records(run(stmt, {"country": "XX"})) == []
         db.session.rollback()
+
+
+def test_records_take_columns_that_share_a_name_and_refuse_a_label_no_field_can_have(app):
+    from portal.models import Program
+
+    shared = sa.select(Organization.name, Program.name).join(Program, sa.true()).where(
+        Organization.id == sa.bindparam("org"), Program.id == sa.bindparam("program"))
+    with app.app_context():
+        org = factories.organization("Gdansk Gateways Sp. z o.o.", country="PL")
+        program = factories.program("Gdansk Resellers")
+        [row] = records(run(shared, {"org": org.id, "program": program.id}))
+        assert (row.name, row.name_1) == ("Gdansk Gateways Sp. z o.o.", program.name)
+        with pytest.raises(ValueError, match="_hidden"):
+            records(run(sa.select(sa.literal(1).label("_hidden"))))
+        db.session.rollback()
