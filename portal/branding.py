@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, g, has_app_context, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, g, request, send_from_directory, url_for
 
-from portal import settings_cache
+from portal import context, settings_cache
 from portal.extensions import db
 from portal.models import Branding
 from portal.permissions import permission_required
@@ -196,12 +196,13 @@ def load() -> Branding | None:
 
 def current() -> BrandingView:
     """This request's branding (read once per request; nothing set: all None)."""
-    if not has_app_context():
+    state = context.app_globals()
+    if state is None:
         return BrandingView()
-    cached = g.get("_portal_branding")
+    cached = state.get("_portal_branding")
     if cached is None:
         cached = settings_cache.cached("branding", None, _read_view)
-        g._portal_branding = cached
+        state._portal_branding = cached
     return cached
 
 
@@ -226,7 +227,7 @@ def forget() -> None:
 
 def portal_name() -> str:
     """The branded portal name, else ``PORTAL_NAME``."""
-    return current().portal_name or current_app.config["PORTAL_NAME"]
+    return current().portal_name or context.app().config["PORTAL_NAME"]
 
 
 def stylesheet(primary: str | None, accent: str | None, scope: str = ":root") -> str:

@@ -11,9 +11,10 @@ from pathlib import Path
 from zoneinfo import available_timezones
 
 from babel import Locale
-from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
+from flask import Blueprint, Flask, Response, current_app, redirect, request
 from flask_login import current_user
 
+from portal import context
 from portal.extensions import babel
 
 LOCALE_COOKIE = "portal_locale"
@@ -25,24 +26,27 @@ def languages() -> list[str]:
 
 
 def select_locale() -> str:
-    available = languages()
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    user_locale = getattr(current_user, "locale", None) if current_user else None
+    config = context.app().config
+    available = config["LANGUAGES"]
+    user = context.user()
+    if user is None:  # outside a request
+        return config["BABEL_DEFAULT_LOCALE"]
+    user_locale = getattr(user, "locale", None)
     if user_locale in available:
         return user_locale
+    request = context.request()
     cookie = request.cookies.get(LOCALE_COOKIE)
     if cookie in available:
         return cookie
-    best = request.accept_languages.best_match(available)
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+    best = request.accept_languages.best_match(list(available))
+    return best or config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    tz = getattr(current_user, "timezone", None) if current_user else None
-    return tz or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    config = context.app().config
+    user = context.user()
+    tz = getattr(user, "timezone", None) if user is not None else None
+    return tz or config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app
-from flask_login import current_user
+from flask import abort
+
+from portal import context
 
 from portal.models import ManagerAssignment, Organization, Role, User
 from portal.extensions import db
@@ -85,7 +86,7 @@ class Policy:
 
 
 def policy() -> Policy:
-    return current_app.extensions["portal.policy"]
+    return context.app().extensions["portal.policy"]
 
 
 def organization_id_of(obj: Any) -> int | None:
@@ -124,7 +125,7 @@ def can(user: Any, permission: str, obj: Any = None) -> bool:
 
 def require(permission: str, obj: Any = None) -> None:
     """Abort with 403 unless the current user holds ``permission`` (on ``obj``)."""
-    if not can(current_user, permission, obj):
+    if not can(context.user(), permission, obj):
         abort(403)
 
 
@@ -140,11 +141,13 @@ def permission_required(permission: str, *, anonymous: bool = False) -> Callable
 
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            user = context.user()
+            if not user.is_authenticated:
                 if anonymous:
                     return view(*args, **kwargs)
-                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            require(permission)
+                return context.app().login_manager.unauthorized()  # type: ignore[attr-defined]
+            if not can(user, permission):
+                abort(403)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

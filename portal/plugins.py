@@ -26,11 +26,10 @@ from typing import Any, Callable
 
 import pluggy
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, g, has_request_context
-from flask_login import current_user
+from flask import Flask, abort
 from markupsafe import Markup, escape
 
-from portal import hookspecs
+from portal import context, hookspecs
 from portal.extensions import db
 from portal.models import PluginSetting, ProgramPlugin
 from portal.models.types import utcnow
@@ -254,7 +253,7 @@ class PluginHost:
 
 
 def host(app: Flask | None = None) -> PluginHost:
-    return (app or current_app).extensions["portal.plugins"]
+    return (app or context.app()).extensions["portal.plugins"]
 
 
 # -- enablement ----------------------------------------------------------------
@@ -296,10 +295,11 @@ def active_plugins(user: Any) -> list[str]:
 
 def _active_for(user: Any) -> tuple[str, ...] | list[str]:
     """:func:`active_plugins` as kept for the request (not to be changed)."""
-    if has_request_context():
-        kept = g.get("_portal_active_plugins")
+    state = context.request_globals()
+    if state is not None:
+        kept = state.get("_portal_active_plugins")
         if kept is None:
-            kept = g._portal_active_plugins = {}
+            kept = state._portal_active_plugins = {}
         key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
         found = kept.get(key)
         if found is None:
@@ -323,7 +323,7 @@ def guard_blueprint(plugin: str) -> Callable[[], None]:
     organization has the plugin off for all of its programs."""
 
     def guard() -> None:
-        user = current_user
+        user = context.user()
         if getattr(user, "is_authenticated", False) and user.is_partner:
             if plugin not in _active_for(user):
                 abort(404)
@@ -447,17 +447,16 @@ def _register_onboarding_steps(app: Flask, plugin_host: PluginHost) -> None:
     checklist.register_step(app, plugin_steps)
 
 
-def render_slot(name: str, **context: Any) -> Markup:
+def render_slot(name: str, **values: Any) -> Markup:
     """Jinja global ``slot("page_top")``: each active plugin's contribution, in
     priority order, escaped unless the plugin returned ``Markup``."""
     plugin_host = host()
     if not plugin_host.loaded:
         return _EMPTY
-    user = current_user._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
-    active = _active_for(user)
+    active = _active_for(context.user())
     if not active:
         return _EMPTY
-    results = plugin_host.call("portal_template_slot", only=active, slot=name, context=context)
+    results = plugin_host.call("portal_template_slot", only=active, slot=name, context=values)
     if not results:  # most slots, on most pages
         return _EMPTY
     parts: list[tuple[int, int, Markup]] = []

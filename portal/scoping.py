@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
-from flask_login import current_user
 
+from portal import context
 from portal.extensions import db
 from portal.models import ManagerAssignment, Organization, Role, User
 
@@ -115,7 +115,7 @@ def scoped(
     ``walk=True`` for a query that reads rows in an indexed order and stops at a
     LIMIT (a page of a list), never for a count: see :func:`organization_filter`.
     """
-    user = user if user is not None else current_user
+    user = user if user is not None else context.user()
     if not getattr(user, "is_authenticated", False):
         return stmt.where(sa.false())
     column = model.id if model is Organization else model.organization_id

@@ -6,9 +6,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, request, session
 from flask_wtf.csrf import generate_csrf
 
+from portal import context
 from portal.lru import app_store
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -71,15 +72,16 @@ def csrf_token() -> str:
     ``WTF_CSRF_TIME_LIMIT`` allows, so the process keeps the signed token per session
     token for a while and the form posts it the same.
     """
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    if field in g:
-        return g.get(field)
-    store = app_store(current_app, "portal.csrf_signed", CSRF_TOKENS_KEPT)
+    app, state = context.app(), context.app_globals()
+    field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in state:
+        return state.get(field)
+    store = app_store(app, "portal.csrf_signed", CSRF_TOKENS_KEPT)
     raw = session.get(field)
     now = time.monotonic()
     found = store.get(raw) if isinstance(raw, str) else None
     if found is not None and now - found[1] < CSRF_REUSE_SECONDS:
-        setattr(g, field, found[0])
+        setattr(state, field, found[0])
         return found[0]
     token = generate_csrf()
     raw = session.get(field)

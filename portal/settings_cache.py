@@ -26,9 +26,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask
 from sqlalchemy.sql.dml import UpdateBase
 
+from portal import context
 from portal.extensions import db
 
 T = TypeVar("T")
@@ -83,14 +84,15 @@ class SettingsCache:
 def current_version() -> int | None:
     """The settings version, read once per request (None: no counter to read,
     e.g. before ``portal db upgrade`` or in a failed transaction: nothing is kept)."""
-    if has_request_context() and "_portal_settings_version" in g:
-        return g._portal_settings_version
+    state = context.request_globals()
+    if state is not None and "_portal_settings_version" in state:
+        return state._portal_settings_version
     try:
         version = db.session.execute(_READ).scalar()
     except sa.exc.SQLAlchemyError:
         version = None
-    if has_request_context():
-        g._portal_settings_version = version
+    if state is not None:
+        state._portal_settings_version = version
     return version
 
 
@@ -101,12 +103,13 @@ def cached(name: str, key: Any, compute: Callable[[], T]) -> T:
     what they read afterwards comes from their own transaction, which may still
     roll back, so it is computed again each time instead of kept.
     """
-    if not has_request_context() or g.get("_portal_settings_changed"):
+    state = context.request_globals()
+    if state is None or state.get("_portal_settings_changed"):
         return compute()
     version = current_version()
     if version is None:
         return compute()
-    store: SettingsCache = current_app.extensions["portal.settings_cache"]
+    store: SettingsCache = context.app().extensions["portal.settings_cache"]
     value = store.get(version, name, key)
     if value is _MISSING:
         value = compute()
@@ -134,9 +137,10 @@ def _after_execute(conn: sa.Connection, clauseelement: Any, *args: Any) -> None:
         return
     conn.info[_FLAG] = True
     conn.exec_driver_sql(_BUMP)
-    if has_request_context():
+    state = context.request_globals()
+    if state is not None:
         # This request changed a setting: nothing it reads from now on is kept.
-        g._portal_settings_changed = True
+        state._portal_settings_changed = True
 
 
 def _transaction_ended(conn: sa.Connection, *args: Any) -> None:

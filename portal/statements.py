@@ -113,4 +113,5 @@ def records(result: Any) -> list[Any]:
             _RECORD_TYPES.clear()
         kind = _RECORD_TYPES[keys] = namedtuple("Record", keys)  # type: ignore[misc]
     new = tuple.__new__
-    return [new(kind, row) for row in result]
+    return [new(kind, row) for row in result.all()]
+

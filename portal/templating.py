@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask import Flask, request, url_for
 from flask_babel import (format_currency, format_date, format_datetime, get_locale,
                          lazy_gettext as _l)
-from flask_login import current_user
 from jinja2 import Template
 from markupsafe import Markup, escape
 
+from portal import context
 from portal.geography import country_name
 from portal.i18n import is_rtl, language_choices
 from portal.lru import app_store
@@ -75,9 +75,10 @@ def navigation() -> list[NavLink]:
     per worker for each such combination and kept until settings change
     (:mod:`portal.settings_cache`), so a page pays for marking the current item only.
     """
-    if not current_user.is_authenticated:
+    user = context.user()
+    if user is None or not user.is_authenticated:
         return []
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    request = context.request()
     key = (user.role, user.organization_id, str(get_locale()), request.script_root)
     endpoint = request.endpoint or ""
     return [
@@ -111,15 +112,16 @@ def layout_part(name: str, *vary: Any, caller: Callable[[], str]) -> Markup:
     CSRF token, the page's own address, flashed messages, plugin slots) stays out of
     kept pieces.
     """
-    if not has_request_context() or g.get("_portal_settings_changed"):
+    state = context.request_globals()
+    if state is None or state.get("_portal_settings_changed"):
         return Markup(caller())
     version = current_version()
     if version is None:
         return Markup(caller())
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = context.user()
     who = (user.id, user.name, user.role) if user.is_authenticated else None
-    key = (name, version, who, str(get_locale()), request.script_root, *vary)
-    store = app_store(current_app, "portal.layout_parts", LAYOUT_PARTS_KEPT)
+    key = (name, version, who, str(get_locale()), context.request().script_root, *vary)
+    store = app_store(context.app(), "portal.layout_parts", LAYOUT_PARTS_KEPT)
     found = store.get(key)
     if found is None:
         found = Markup(caller())
@@ -133,13 +135,14 @@ def url_with(**changes: Any) -> str:
     The page's own URL is built once per request; a list's sort links and pager only
     add their query string to it.
     """
+    request, state = context.request(), context.request_globals()
     args = request.args.to_dict()
     args.update({k: v for k, v in changes.items() if v is not None})
     for key in [k for k, v in changes.items() if v is None]:
         args.pop(key, None)
-    base = g.get("_portal_page_url")
+    base = state.get("_portal_page_url")
     if base is None:
-        base = g._portal_page_url = url_for(request.endpoint, **(request.view_args or {}))  # type: ignore[arg-type]
+        base = state._portal_page_url = url_for(request.endpoint, **(request.view_args or {}))  # type: ignore[arg-type]
     if not args:
         return base
     # As url_for encodes query arguments (werkzeug.urls).
@@ -153,11 +156,12 @@ def theme_stylesheet() -> str | None:
     """The active theme's stylesheet URL (None: a theme without theme.css)."""
     from portal.theming import active_theme
 
-    has_css = current_app.extensions.get("portal.theme_css")
+    app = context.app()
+    has_css = app.extensions.get("portal.theme_css")
     if has_css is None:  # the theme is chosen at start-up: look once per process
-        theme = active_theme(current_app)
+        theme = active_theme(app)
         has_css = theme is not None and (theme.static / "theme.css").is_file()
-        current_app.extensions["portal.theme_css"] = has_css
+        app.extensions["portal.theme_css"] = has_css
     return url_for("theme.static", filename="theme.css") if has_css else None
 
 
@@ -196,7 +200,7 @@ class PortalTemplate(Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
-def render_fragment(name: str, **context: Any) -> Markup:
+def render_fragment(name: str, **values: Any) -> Markup:
     """A piece of a page (a dashboard widget, a slot's markup) from a template that
     uses only the environment's globals (``url_for``, ``_p``, ``csrf_token`` …).
 
@@ -204,7 +208,7 @@ def render_fragment(name: str, **context: Any) -> Markup:
     the unread count, the translation functions of the page), for a template that
     reads none of them.
     """
-    return Markup(current_app.jinja_env.get_template(name).render(context))
+    return Markup(context.app().jinja_env.get_template(name).render(values))
 
 
 def init_app(app: Flask) -> None:
@@ -232,15 +236,12 @@ def init_app(app: Flask) -> None:
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         from portal.notifications import unread_count
 
+        user = context.user()
         return {
             "portal_name": branding.portal_name(),
             "branding": branding.current(),
             "page_lang": locale.replace("_", "-"),
             "current_locale": locale,
             "page_dir": "rtl" if is_rtl(locale) else "ltr",
-            "unread_notifications": (
-                unread_count(current_user)
-                if has_request_context() and current_user.is_authenticated
-                else 0
-            ),
+            "unread_notifications": unread_count(user) if user is not None and user.is_authenticated else 0,
         }
