@@ -66,6 +66,16 @@ def request() -> Any:
     return proxy._get_current_object()  # type: ignore[attr-defined]
 
 
+def request_or_none() -> Any:
+    """The current request, or None outside one."""
+    if _cv_request is not None:
+        ctx = _cv_request.get(None)
+        return None if ctx is None else ctx.request
+    from flask import request as proxy
+
+    return proxy._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
+
+
 def user() -> Any:
     """The request's user, as ``current_user`` gives it: the signed-in ``User``,
     Flask-Login's anonymous user, or None outside a request. The first call of a

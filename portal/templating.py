@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, request
+from flask import url_for as flask_url_for
 from flask_babel import (format_currency, format_date, format_datetime, get_locale,
                          lazy_gettext as _l)
 from jinja2 import Template
@@ -151,6 +152,45 @@ def url_with(**changes: Any) -> str:
 
 _QUERY_SAFE = "!$'()*,/:;?@"
 
+#: URLs kept per process by :func:`url_for`, at most (least recently used go first).
+URLS_KEPT = 5000
+
+
+def url_for(endpoint: str, **values: Any) -> str:
+    """Jinja ``url_for``: Flask's, with the URLs a page builds again and again kept.
+
+    Flask builds each URL afresh, 40 to 75 thousand instructions apiece, and a page
+    builds a dozen, mostly the same ones on every request. In a request, a URL is a
+    function of the endpoint, the values, the request's host and application root
+    (and its blueprint, for an endpoint starting with a dot), so it is kept under
+    them. Everything else is built by Flask every time: outside a request, with a
+    ``_external``, ``_scheme``, ``_anchor`` or ``_method`` argument, with values that
+    cannot be a key, or when the app or a blueprint has URL default functions
+    (they may add values of their own).
+    """
+    app = context.app()
+    request = context.request_or_none()
+    defaults = app.url_default_functions
+    if request is None or (defaults and any(defaults.values())):
+        return flask_url_for(endpoint, **values)
+    parts = [endpoint, request.host, request.script_root]
+    if endpoint[:1] == ".":
+        parts.append(request.blueprint)
+    for name, value in values.items():  # in the call's order: one call site, one key
+        if name[:1] == "_":
+            return flask_url_for(endpoint, **values)
+        parts += (name, type(value), value)  # 1 and True are equal keys, not equal URLs
+    key = tuple(parts)
+    store = app_store(app, "portal.urls", URLS_KEPT)
+    try:
+        found = store.get(key)
+    except TypeError:  # a value that cannot be a key (a list: several values of one argument)
+        return flask_url_for(endpoint, **values)
+    if found is None:
+        found = flask_url_for(endpoint, **values)
+        store.put(key, found)
+    return found
+
 
 def theme_stylesheet() -> str | None:
     """The active theme's stylesheet URL (None: a theme without theme.css)."""
@@ -225,6 +265,7 @@ def init_app(app: Flask) -> None:
         navigation=navigation,
         layout_part=layout_part,
         url_with=url_with,
+        url_for=url_for,
         language_choices=language_choices,
         theme_stylesheet=theme_stylesheet,
     )

@@ -167,3 +167,17 @@ def test_login_page_has_no_english_leftovers(client, code):
     page = client.get("/login", headers={"Accept-Language": code.replace("_", "-")}).get_data(as_text=True)
     for english in ("Forgot your password?", "Keep me logged in on this device", "Not a partner yet?"):
         assert english not in page, f"{code}: {english!r} is not translated"
+
+
+def test_flask_babels_state_is_read_without_its_proxy(app):
+    import flask_babel
+    from flask import g
+
+    from portal import i18n
+
+    assert flask_babel._get_current_context is i18n._babel_state  # installed by init_app
+    with app.test_request_context("/"):
+        ours = i18n._babel_state()
+        assert ours is g._flask_babel is i18n.flask_babel_state()  # Flask-Babel's own finds it
+        flask_babel.get_locale()
+        assert ours.babel_locale == flask_babel.get_locale()
