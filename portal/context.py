@@ -16,64 +16,62 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, has_request_context
+import flask
+from flask import Flask, current_app, has_app_context, has_request_context
 from flask_login import current_user
 
 try:  # Flask >= 2.2 keeps its contexts in these variables (flask.globals)
     from flask.globals import _cv_app, _cv_request
-except ImportError:  # pragma: no cover - a Flask without them: use the proxies
-    _cv_app = _cv_request = None
+
+    def _app_ctx() -> Any:
+        return _cv_app.get(None)
+
+    def _request_ctx() -> Any:
+        return _cv_request.get(None)
+
+except ImportError:  # pragma: no cover - a Flask without them: through the proxies
+
+    class _ProxiedContext:
+        """What a context gives (``app``, ``g``, ``request``), read through the proxies."""
+
+        app = property(lambda self: current_app._get_current_object())
+        g = property(lambda self: flask.g._get_current_object())
+        request = property(lambda self: flask.request._get_current_object())
+
+    def _app_ctx() -> Any:
+        return _ProxiedContext() if has_app_context() else None
+
+    def _request_ctx() -> Any:
+        return _ProxiedContext() if has_request_context() else None
 
 
 def app() -> Flask:
     """``current_app`` itself (RuntimeError outside an app context, as the proxy)."""
-    if _cv_app is not None:
-        ctx = _cv_app.get(None)
-        if ctx is not None:
-            return ctx.app
-    return current_app._get_current_object()  # type: ignore[attr-defined]
+    ctx = _app_ctx()
+    return current_app._get_current_object() if ctx is None else ctx.app  # type: ignore[attr-defined]
 
 
 def app_globals() -> Any:
     """The app context's ``g`` (None outside one)."""
-    if _cv_app is not None:
-        ctx = _cv_app.get(None)
-        return None if ctx is None else ctx.g
-    from flask import g, has_app_context
-
-    return g._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
+    ctx = _app_ctx()
+    return None if ctx is None else ctx.g
 
 
 def request_globals() -> Any:
     """The request's ``g`` (None outside a request)."""
-    if _cv_request is not None:
-        if _cv_request.get(None) is None:
-            return None
-        return _cv_app.get().g
-    from flask import g
-
-    return g._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
-
-
-def request() -> Any:
-    """The current request itself (RuntimeError outside a request, as the proxy)."""
-    if _cv_request is not None:
-        ctx = _cv_request.get(None)
-        if ctx is not None:
-            return ctx.request
-    from flask import request as proxy
-
-    return proxy._get_current_object()  # type: ignore[attr-defined]
+    return None if _request_ctx() is None else app_globals()
 
 
 def request_or_none() -> Any:
     """The current request, or None outside one."""
-    if _cv_request is not None:
-        ctx = _cv_request.get(None)
-        return None if ctx is None else ctx.request
-    from flask import request as proxy
+    ctx = _request_ctx()
+    return None if ctx is None else ctx.request
 
-    return proxy._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
+
+def request() -> Any:
+    """The current request itself (RuntimeError outside a request, as the proxy)."""
+    found = request_or_none()
+    return flask.request._get_current_object() if found is None else found  # type: ignore[attr-defined]
 
 
 def user() -> Any:

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from flask import abort
 
 from portal import context
-
 from portal.models import ManagerAssignment, Organization, Role, User
 from portal.extensions import db
 
@@ -146,8 +145,7 @@ def permission_required(permission: str, *, anonymous: bool = False) -> Callable
                 if anonymous:
                     return view(*args, **kwargs)
                 return context.app().login_manager.unauthorized()  # type: ignore[attr-defined]
-            if not can(user, permission):
-                abort(403)
+            require(permission)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

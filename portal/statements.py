@@ -114,4 +114,3 @@ def records(result: Any) -> list[Any]:
         kind = _RECORD_TYPES[keys] = namedtuple("Record", keys)  # type: ignore[misc]
     new = tuple.__new__
     return [new(kind, row) for row in result.all()]
-
